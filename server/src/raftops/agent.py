@@ -1,0 +1,299 @@
+"""The raftops agent: a stateless HTTP server in front of the etcd member beside it.
+
+It registers itself (its UUID survives restarts in the data dir), keeps a liveness key on a
+lease, campaigns for the once-per-cluster duties, and serves the API families.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cheroot import wsgi
+
+from . import __version__, metrics
+from .api import nomad
+from .api.http import App
+from .cluster import view
+from .config import Config
+from .store.etcd import Etcd
+from .store.gateway import EtcdError
+from .store.lease import Election, LeaseKeeper
+from .store.state import ALIVE, ELECTIONS, SERVERS, StateStore
+
+log = logging.getLogger(__name__)
+
+SERVER_ID_FILE = "server-id"
+ETCD_WAIT_SECONDS = 120.0
+DUTY_INTERVAL = 1.0
+
+# A duty runs in the one agent that holds the election; it is called every DUTY_INTERVAL.
+Duty = Callable[["Agent"], None]
+
+
+def load_server_id(data_dir: str) -> str:
+    """The server UUID kept in the data dir, created on first start (like Nomad's node-id)."""
+    path = Path(data_dir) / SERVER_ID_FILE
+    if path.exists():
+        value = path.read_text().strip()
+        try:
+            return str(uuid.UUID(value))
+        except ValueError as exc:
+            raise RuntimeError(f"{path} holds {value!r}, not a UUID; remove it to get a new server ID") from exc
+    Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = str(uuid.uuid4())
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as f:
+        f.write(value + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return value
+
+
+class Agent:
+    def __init__(self, config: Config):
+        self.config = config
+        tls = config.etcd_tls.as_dict() if config.etcd_tls.ca_file else None
+        self.etcd = Etcd(config.etcd_endpoints, timeout=config.etcd_timeout, tls=tls)
+        self.state = StateStore(self.etcd)
+        self.server_id = load_server_id(config.data_dir)
+        self.member_id = 0
+        self.raft_address = config.advertise_raft
+        self.started_at = time.time()
+        self.duties: list[Duty] = []
+        self.is_duty_holder = False
+        self._stop = threading.Event()
+        self._http: wsgi.Server | None = None
+        self._threads: list[threading.Thread] = []
+        self.lease: LeaseKeeper | None = None
+        self.election = Election(self.etcd, ELECTIONS + b"cluster-duties", self.server_id.encode())
+        self.app = App(self)
+        nomad.register(self.app, self)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._wait_for_etcd()
+        self.state.generation()
+        self.register()
+        self.lease = LeaseKeeper(self.etcd, self.config.heartbeat_ttl, self._attach_liveness, name="heartbeat")
+        self.lease.start()
+        self._spawn(self._duty_loop, "duties")
+        self._serve_http()
+        log.info(
+            "agent %s (%s) serving on %s:%d, raft address %s",
+            self.config.node_name,
+            self.server_id,
+            self.config.bind_addr,
+            self.config.http_port,
+            self.raft_address,
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._http is not None:
+            self._http.stop()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self.is_duty_holder:
+            try:
+                self.election.resign()
+            except EtcdError as exc:
+                log.info("could not resign cluster duties: %s", exc)
+        if self.lease is not None:
+            self.lease.stop(revoke=True)
+        self.etcd.close()
+
+    def wait(self) -> None:
+        while not self._stop.wait(0.5):
+            pass
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _wait_for_etcd(self) -> None:
+        deadline = time.monotonic() + ETCD_WAIT_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                self.etcd.status(self.config.etcd_endpoints[0], timeout=2.0)
+                return
+            except EtcdError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"local etcd member {self.config.etcd_endpoints[0]} did not answer "
+                        f"within {ETCD_WAIT_SECONDS:.0f}s: {exc}"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    # -- registration and liveness ----------------------------------------------------------------
+    def register(self) -> None:
+        """Record which etcd member this server sits beside; written only when it changed."""
+        local = self.etcd.status(self.config.etcd_endpoints[0])
+        self.member_id = local.member_id
+        if not self.raft_address:
+            _, members = self.etcd.members()
+            for m in members:
+                if m.id == self.member_id:
+                    self.raft_address = m.peer_address
+        record = {
+            "ID": self.server_id,
+            "Name": self.config.node_name,
+            "RaftAddress": self.raft_address,
+            "HTTPAddress": self.config.http_address,
+            "EtcdMemberID": view.fmt_member_id(self.member_id),
+            "Version": __version__,
+        }
+        key = SERVERS + self.server_id.encode()
+        current = self.etcd.get(key)
+        if current is None or json.loads(current.value) != record:
+            self.etcd.put(key, json.dumps(record, sort_keys=True).encode())
+
+    def _attach_liveness(self, lease_id: int) -> None:
+        value = json.dumps({"ID": self.server_id, "Name": self.config.node_name, "Started": int(self.started_at)})
+        self.etcd.put(ALIVE + self.server_id.encode(), value.encode(), lease=lease_id)
+
+    def _duty_loop(self) -> None:
+        while not self._stop.wait(DUTY_INTERVAL):
+            lease = self.lease
+            if lease is None or not lease.healthy.is_set():
+                self._set_holder(False)
+                continue
+            try:
+                self._set_holder(self.election.campaign(lease.lease_id))
+            except EtcdError as exc:
+                log.debug("election campaign failed: %s", exc)
+                self._set_holder(False)
+                continue
+            if not self.is_duty_holder:
+                continue
+            for duty in list(self.duties):
+                try:
+                    duty(self)
+                except Exception:  # one failing duty must not stop the others
+                    log.exception("cluster duty %s failed", getattr(duty, "__name__", duty))
+
+    def _set_holder(self, holder: bool) -> None:
+        if holder != self.is_duty_holder:
+            log.info("this agent %s the cluster duties", "now runs" if holder else "no longer runs")
+        self.is_duty_holder = holder
+        metrics.ELECTION_HOLDER.set(1 if holder else 0)
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def _serve_http(self) -> None:
+        server = wsgi.Server(
+            (self.config.bind_addr, self.config.http_port),
+            self.app,
+            numthreads=16,
+            server_name=f"raftops/{__version__}",
+            timeout=30,
+            shutdown_timeout=5,
+        )
+        tls = self.config.http_tls
+        if tls.enabled:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            server.ssl_adapter = BuiltinSSLAdapter(tls.cert_file, tls.key_file, tls.ca_file or None)
+        server.prepare()  # binds now, so a busy port fails the start instead of a thread
+        self._http = server
+        self._spawn(server.serve, "http")
+
+    # -- views used by the API ------------------------------------------------------------------
+    def health(self) -> tuple[bool, str]:
+        try:
+            status = self.etcd.status()
+        except EtcdError as exc:
+            return False, f"etcd unreachable: {exc}"
+        if not status.leader:
+            return False, "No cluster leader"
+        if self.lease is None or not self.lease.healthy.is_set():
+            return False, "liveness lease lost"
+        return True, "ok"
+
+    def self_info(self) -> dict[str, Any]:
+        try:
+            local = self.etcd.status(self.config.etcd_endpoints[0], timeout=1.0)
+            raft = {
+                "leader": str(local.leader == local.member_id).lower(),
+                "term": str(local.raft_term),
+                "applied_index": str(local.raft_applied_index),
+                "last_log_index": str(local.raft_index),
+                "etcd_version": local.version,
+                "etcd_member_id": view.fmt_member_id(local.member_id),
+                "is_learner": str(local.is_learner).lower(),
+                "state": "Leader"
+                if local.leader == local.member_id
+                else ("Learner" if local.is_learner else "Follower"),
+            }
+        except EtcdError as exc:
+            raft = {"error": str(exc)}
+        return {
+            "config": self.config.public_dict()
+            | {
+                "Version": {"Version": __version__},
+                "AdvertiseAddrs": {"HTTP": self.config.http_address, "RPC": self.raft_address},
+            },
+            "member": self._member_entry(self.server_id, self.config.node_name, "alive"),
+            "stats": {
+                "raft": raft,
+                "raftops": {
+                    "server_id": self.server_id,
+                    "cluster_duties": str(self.is_duty_holder).lower(),
+                    "uptime_seconds": str(int(time.time() - self.started_at)),
+                },
+            },
+        }
+
+    def _member_entry(self, server_id: str, name: str, status: str, reg: dict | None = None) -> dict[str, Any]:
+        reg = reg or {
+            "HTTPAddress": self.config.http_address,
+            "EtcdMemberID": view.fmt_member_id(self.member_id),
+            "RaftAddress": self.raft_address,
+            "Version": __version__,
+        }
+        host, _, port = reg.get("HTTPAddress", "").rpartition(":")
+        return {
+            "Name": name,
+            "Addr": host,
+            "Port": int(port) if port.isdigit() else 0,
+            "Status": status,
+            "Tags": {
+                "id": server_id,
+                "role": "raftops",
+                "raft_vsn": "3",
+                "build": reg.get("Version", ""),
+                "etcd_member_id": reg.get("EtcdMemberID", ""),
+                "rpc_addr": reg.get("RaftAddress", ""),
+            },
+        }
+
+    def members_info(self) -> dict[str, Any]:
+        alive = {kv.key[len(ALIVE) :].decode() for kv in self.etcd.range(ALIVE, prefix=True, keys_only=True).kvs}
+        members = []
+        for kv in self.etcd.range(SERVERS, prefix=True).kvs:
+            reg = json.loads(kv.value)
+            status = "alive" if reg["ID"] in alive else "failed"
+            members.append(self._member_entry(reg["ID"], reg["Name"], status, reg))
+        members.sort(key=lambda m: m["Name"])
+        return {"ServerName": self.config.node_name, "ServerRegion": "global", "ServerDC": "dc1", "Members": members}
+
+    def refresh_metrics(self) -> None:
+        try:
+            local = self.etcd.status(self.config.etcd_endpoints[0], timeout=1.0)
+        except EtcdError:
+            metrics.ETCD_LEADER_KNOWN.set(0)
+            return
+        metrics.ETCD_LEADER_KNOWN.set(1 if local.leader else 0)
+        metrics.ETCD_RAFT_TERM.set(local.raft_term)
+        metrics.ETCD_APPLIED_INDEX.set(local.raft_applied_index)
+        metrics.HEARTBEAT_OK.set(1 if self.lease is not None and self.lease.healthy.is_set() else 0)

@@ -1,0 +1,105 @@
+"""Nomad's HTTP conventions and its /v1/status and /v1/agent endpoints.
+
+Nomad (command/agent/http.go ``wrap``) encodes a handler's result as JSON and turns a
+``CodedError`` into its status with a text/plain body; any other error is a 500. We keep
+that shape so real Nomad clients work against raftops unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import __version__, metrics
+from ..cluster import view
+from ..store.gateway import EtcdError
+from ..store.state import StateError
+from .http import App
+
+log = logging.getLogger(__name__)
+
+
+class NomadError(Exception):
+    """Nomad's CodedError: an HTTP status and a plain-text message."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def text(message: str, status: int) -> Response:
+    return Response(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(obj), status=status, content_type="application/json", headers=headers)
+
+
+def nomad_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
+    """Wrap a handler that returns a JSON-able object (or a Response) the way Nomad's ``wrap`` does."""
+
+    @wraps(fn)
+    def wrapper(request: Request, **kwargs: Any) -> Response:
+        try:
+            result = fn(request, **kwargs)
+        except NomadError as exc:
+            return text(exc.message, exc.code)
+        except (EtcdError, StateError) as exc:
+            # Nomad reports RPC failures as 500 with the error text; "No cluster leader" when there is none.
+            log.warning("%s %s failed: %s", request.method, request.path, exc)
+            message = "No cluster leader" if isinstance(exc, EtcdError) and exc.unavailable else str(exc)
+            return text(message, 500)
+        if isinstance(result, Response):
+            return result
+        return json_response(result)
+
+    return wrapper
+
+
+def register(app: App, agent: Any) -> None:
+    """Status and agent endpoints (nomad/status_endpoint.go, command/agent/agent_endpoint.go)."""
+
+    @nomad_handler
+    def status_leader(request: Request) -> Any:
+        return view.leader_address(agent.etcd)
+
+    @nomad_handler
+    def status_peers(request: Request) -> Any:
+        _, members = agent.etcd.members()
+        return sorted(m.peer_address for m in members if m.peer_address)
+
+    @nomad_handler
+    def agent_self(request: Request) -> Any:
+        return agent.self_info()
+
+    def agent_health(request: Request) -> Response:
+        # Nomad: {"server": {"ok": bool, "message": str}}, 500 when not ok.
+        ok, message = agent.health()
+        return json_response({"server": {"ok": ok, "message": message}}, 200 if ok else 500)
+
+    @nomad_handler
+    def agent_metrics(request: Request) -> Any:
+        agent.refresh_metrics()
+        if request.args.get("format") == "prometheus":
+            return Response(metrics.prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
+        return metrics.json_summary()
+
+    @nomad_handler
+    def agent_members(request: Request) -> Any:
+        return agent.members_info()
+
+    app.route("/v1/status/leader", status_leader, methods=["GET"])
+    app.route("/v1/status/peers", status_peers, methods=["GET"])
+    app.route("/v1/agent/self", agent_self, methods=["GET"])
+    app.route("/v1/agent/health", agent_health, methods=["GET"])
+    app.route("/v1/agent/members", agent_members, methods=["GET"])
+    app.route("/v1/metrics", agent_metrics, methods=["GET"])
+
+
+__all__ = ["NomadError", "json_response", "nomad_handler", "register", "text", "__version__"]

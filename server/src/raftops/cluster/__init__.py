@@ -1,0 +1,1 @@
+"""Cluster views and duties: membership, leadership, autopilot."""

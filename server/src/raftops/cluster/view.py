@@ -1,0 +1,86 @@
+"""The cluster as the operator API shows it: etcd members joined with raftops server registrations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ..store.etcd import Etcd, Member, MemberStatus
+from ..store.gateway import EtcdError
+from ..store.state import SERVERS
+
+
+@dataclass(frozen=True)
+class Server:
+    """One raft peer: an etcd member and, once registered, the raftops server beside it."""
+
+    member: Member
+    server_id: str  # raftops server UUID; "" until the agent beside the member has registered
+    node: str
+    http_address: str
+    version: str
+
+    @property
+    def address(self) -> str:
+        return self.member.peer_address
+
+    @property
+    def voter(self) -> bool:
+        return not self.member.is_learner
+
+
+def fmt_member_id(member_id: int) -> str:
+    """etcd member IDs as etcdctl prints them (hex)."""
+    return f"{member_id:x}"
+
+
+def leader_status(etcd: Etcd) -> MemberStatus:
+    """Status from any reachable member, which names the current leader (0 during an election)."""
+    return etcd.status()
+
+
+def registrations(etcd: Etcd) -> dict[int, dict]:
+    """Server registrations keyed by etcd member ID."""
+    out: dict[int, dict] = {}
+    for kv in etcd.range(SERVERS, prefix=True).kvs:
+        try:
+            reg = json.loads(kv.value)
+            out[int(reg["EtcdMemberID"], 16)] = reg
+        except (ValueError, KeyError, TypeError):
+            continue  # a malformed registration never hides the member itself
+    return out
+
+
+def servers(etcd: Etcd) -> tuple[int, list[Server]]:
+    """(leader member ID, every raft peer) from the member list and the registrations."""
+    _, members = etcd.members()
+    regs = registrations(etcd)
+    try:
+        leader = leader_status(etcd).leader
+    except EtcdError:
+        leader = 0
+    out = []
+    for m in sorted(members, key=lambda m: m.peer_address):
+        reg = regs.get(m.id, {})
+        out.append(
+            Server(
+                member=m,
+                server_id=reg.get("ID", ""),
+                node=reg.get("Name") or m.name or "(unknown)",
+                http_address=reg.get("HTTPAddress", ""),
+                version=reg.get("Version", ""),
+            )
+        )
+    return leader, out
+
+
+def leader_address(etcd: Etcd) -> str:
+    """host:port of the leader's raft (etcd peer) address, or "" when there is no leader."""
+    leader = leader_status(etcd).leader
+    if not leader:
+        return ""
+    _, members = etcd.members()
+    for m in members:
+        if m.id == leader:
+            return m.peer_address
+    return ""

@@ -1,0 +1,218 @@
+"""Agent configuration: file (YAML or JSON) < environment < command-line flags, validated once."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the offending setting."""
+
+
+@dataclass
+class TLSConfig:
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert_file and self.key_file)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+
+
+@dataclass
+class Config:
+    node_name: str = field(default_factory=socket.gethostname)
+    bind_addr: str = "0.0.0.0"
+    http_port: int = 4646
+    advertise_http: str = ""  # host:port other hosts use to reach this agent's API
+    advertise_raft: str = ""  # the etcd peer URL host:port of the local member
+    etcd_endpoints: list[str] = field(default_factory=lambda: ["http://127.0.0.1:2379"])
+    etcd_timeout: float = 2.0
+    etcd_tls: TLSConfig = field(default_factory=TLSConfig)
+    http_tls: TLSConfig = field(default_factory=TLSConfig)
+    data_dir: str = ""
+    log_level: str = "INFO"
+    heartbeat_ttl: int = 10
+    acl_enabled: bool = False
+    license_public_key: str = ""
+    dev: bool = False
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | None = None, overrides: dict[str, Any] | None = None) -> Config:
+        raw: dict[str, Any] = {}
+        if path:
+            raw = load_file(path)
+        raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        cfg = cls.from_dict(raw)
+        cfg.validate()
+        return cfg
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Config:
+        flat = _flatten(raw)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(flat) - known)
+        if unknown:
+            raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
+        cfg = cls()
+        for key, value in flat.items():
+            if key in ("etcd_tls", "http_tls"):
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{key} must be a mapping with ca_file, cert_file, key_file")
+                bad = set(value) - {"ca_file", "cert_file", "key_file"}
+                if bad:
+                    raise ConfigError(f"unknown keys in {key}: {', '.join(sorted(bad))}")
+                setattr(cfg, key, TLSConfig(**{k: str(v) for k, v in value.items()}))
+            elif key == "etcd_endpoints":
+                if isinstance(value, str):
+                    value = [v for v in value.split(",") if v]
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ConfigError("etcd_endpoints must be a list of URLs")
+                cfg.etcd_endpoints = value
+            else:
+                setattr(cfg, key, _coerce(key, value, type(getattr(cfg, key))))
+        return cfg
+
+    def validate(self) -> None:
+        if not self.node_name or any(c.isspace() for c in self.node_name):
+            raise ConfigError("node_name must be a non-empty name without whitespace")
+        if not 0 < int(self.http_port) < 65536:
+            raise ConfigError(f"http_port {self.http_port} is not a TCP port")
+        if not self.etcd_endpoints:
+            raise ConfigError("etcd_endpoints must name at least one etcd client URL")
+        for url in self.etcd_endpoints:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"etcd endpoint {url!r} must be an http:// or https:// URL")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if self.heartbeat_ttl < 2:
+            raise ConfigError("heartbeat_ttl must be at least 2 seconds")
+        if not self.dev and not self.data_dir:
+            raise ConfigError("data_dir is required (it keeps the server ID across restarts)")
+        for name in ("advertise_http", "advertise_raft"):
+            value = getattr(self, name)
+            if value and not _is_host_port(value):
+                raise ConfigError(f"{name} must be host:port, got {value!r}")
+        for tls_name in ("etcd_tls", "http_tls"):
+            tls: TLSConfig = getattr(self, tls_name)
+            if bool(tls.cert_file) != bool(tls.key_file):
+                raise ConfigError(f"{tls_name} needs both cert_file and key_file")
+            for f in (tls.ca_file, tls.cert_file, tls.key_file):
+                if f and not Path(f).is_file():
+                    raise ConfigError(f"{tls_name}: file {f} does not exist")
+
+    @property
+    def http_address(self) -> str:
+        if self.advertise_http:
+            return self.advertise_http
+        host = self.bind_addr if self.bind_addr not in ("0.0.0.0", "::", "") else socket.gethostname()
+        return f"{host}:{self.http_port}"
+
+    def public_dict(self) -> dict[str, Any]:
+        """The configuration as /v1/agent/self shows it (no secrets are held here)."""
+        return {
+            "NodeName": self.node_name,
+            "BindAddr": self.bind_addr,
+            "Ports": {"HTTP": self.http_port},
+            "AdvertiseAddrs": {"HTTP": self.http_address, "RPC": self.advertise_raft},
+            "DataDir": self.data_dir,
+            "LogLevel": self.log_level.upper(),
+            "DevMode": self.dev,
+            "ACL": {"Enabled": self.acl_enabled},
+            "TLSConfig": {"EnableHTTP": self.http_tls.enabled, "EnableEtcd": bool(self.etcd_tls.ca_file)},
+            "Etcd": {"Endpoints": list(self.etcd_endpoints)},
+        }
+
+
+def load_file(path: str) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML/JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping")
+    return data
+
+
+# Nested keys in files map to flat settings, in the spirit of Nomad's agent config.
+_NESTED = {
+    ("ports", "http"): "http_port",
+    ("advertise", "http"): "advertise_http",
+    ("advertise", "raft"): "advertise_raft",
+    ("etcd", "endpoints"): "etcd_endpoints",
+    ("etcd", "timeout"): "etcd_timeout",
+    ("etcd", "tls"): "etcd_tls",
+    ("tls", "http"): "http_tls",
+    ("acl", "enabled"): "acl_enabled",
+    ("license", "public_key"): "license_public_key",
+}
+
+
+def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict) and any(k[0] == key for k in _NESTED):
+            for sub, subval in value.items():
+                target = _NESTED.get((key, sub))
+                if target is None:
+                    raise ConfigError(f"unknown configuration key {key}.{sub}")
+                flat[target] = subval
+        else:
+            flat[key] = value
+    return flat
+
+
+def _coerce(key: str, value: Any, typ: type) -> Any:
+    try:
+        if typ is bool:
+            if isinstance(value, str):
+                if value.lower() in ("true", "1", "yes", "on"):
+                    return True
+                if value.lower() in ("false", "0", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if typ is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if typ is float:
+            return float(value)
+        if typ is str:
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{key}: expected {typ.__name__}, got {value!r}") from exc
+    return value
+
+
+def _is_host_port(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    return bool(sep and host and port.isdigit() and 0 < int(port) < 65536)
+
+
+def env_overrides() -> dict[str, Any]:
+    """RAFTOPS_* environment settings that override the file (flags override these)."""
+    mapping = {
+        "RAFTOPS_NODE_NAME": "node_name",
+        "RAFTOPS_DATA_DIR": "data_dir",
+        "RAFTOPS_LOG_LEVEL": "log_level",
+        "RAFTOPS_ETCD_ENDPOINTS": "etcd_endpoints",
+    }
+    return {key: os.environ[env] for env, key in mapping.items() if os.environ.get(env)}

@@ -1,0 +1,263 @@
+"""The etcd v3 JSON gateway client: the only place raftops speaks HTTP to etcd.
+
+etcd 3.4 serves every RPC raftops needs (KV, Txn, Lease, Cluster, Maintenance incl.
+MoveLeader and Snapshot) on ``/v3/...`` as JSON. We use it through urllib3 connection
+pools instead of gRPC: no grpcio/protobuf pins, full learner/promote support, and
+requests can be replayed with curl. See docs/design.md for the measurements behind it.
+
+Encoding rules of the gateway (they bite): bytes are base64, int64 are decimal strings,
+proto default values (false, 0, empty lists) are omitted from responses.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import urllib3
+
+log = logging.getLogger(__name__)
+
+# gRPC status codes the gateway puts in error bodies.
+GRPC_INVALID_ARGUMENT = 3
+GRPC_NOT_FOUND = 5
+GRPC_RESOURCE_EXHAUSTED = 8
+GRPC_FAILED_PRECONDITION = 9
+GRPC_OUT_OF_RANGE = 11
+GRPC_UNAVAILABLE = 14
+
+
+class EtcdError(Exception):
+    """An error answered by etcd (or the failure to reach any member)."""
+
+    def __init__(
+        self, message: str, *, code: int | None = None, http_status: int | None = None, endpoint: str | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.endpoint = endpoint
+
+    @property
+    def unavailable(self) -> bool:
+        """True when the request may not have been applied because no member could answer."""
+        return self.code == GRPC_UNAVAILABLE or self.http_status is None
+
+
+def b64(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(data: str | None) -> bytes:
+    return base64.b64decode(data) if data else b""
+
+
+def prefix_end(prefix: bytes) -> bytes:
+    """The range_end that selects every key starting with ``prefix`` (etcd's convention)."""
+    end = bytearray(prefix)
+    for i in range(len(end) - 1, -1, -1):
+        if end[i] < 0xFF:
+            end[i] += 1
+            return bytes(end[: i + 1])
+    return b"\x00"
+
+
+class Gateway:
+    """A pool of etcd members reached over the v3 JSON gateway.
+
+    Requests go to the preferred endpoint (the first that answered last time) and rotate
+    to the next member on connection failure or on ``Unavailable`` answers, but only when
+    the caller says the request is safe to repeat (reads, CAS txns, idempotent puts):
+    a write whose answer was lost may have been applied.
+    """
+
+    def __init__(
+        self, endpoints: Sequence[str], *, timeout: float = 2.0, tls: dict[str, Any] | None = None, maxsize: int = 16
+    ):
+        if not endpoints:
+            raise ValueError("at least one etcd endpoint is required")
+        self.endpoints = [e.rstrip("/") for e in endpoints]
+        self.timeout = timeout
+        self._tls = tls or {}
+        self._maxsize = maxsize
+        self._pools: dict[str, urllib3.PoolManager] = {}
+        self._lock = threading.Lock()
+        self._preferred = 0
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _pool(self) -> urllib3.PoolManager:
+        # One PoolManager keeps a connection pool per endpoint host.
+        with self._lock:
+            pool = self._pools.get("default")
+            if pool is None:
+                kwargs: dict[str, Any] = {"maxsize": self._maxsize, "retries": False}
+                if self._tls.get("ca_file"):
+                    kwargs["ca_certs"] = self._tls["ca_file"]
+                    kwargs["cert_reqs"] = "CERT_REQUIRED"
+                if self._tls.get("cert_file"):
+                    kwargs["cert_file"] = self._tls["cert_file"]
+                    kwargs["key_file"] = self._tls.get("key_file")
+                pool = urllib3.PoolManager(**kwargs)
+                self._pools["default"] = pool
+            return pool
+
+    def _order(self, endpoint: str | None) -> list[str]:
+        if endpoint is not None:
+            return [endpoint.rstrip("/")]
+        n = len(self.endpoints)
+        start = self._preferred % n
+        return [self.endpoints[(start + i) % n] for i in range(n)]
+
+    def call(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        endpoint: str | None = None,
+        retry: bool = False,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """POST ``body`` to ``/v3/<path>`` and return the decoded JSON answer.
+
+        ``endpoint`` pins the request to one member (status, MoveLeader). ``retry`` lets a
+        request move on to the next member after a failure that may hide an applied write.
+        """
+        payload = json.dumps(body or {}).encode()
+        last: EtcdError | None = None
+        for url in self._order(endpoint):
+            try:
+                resp = self._pool().request(
+                    "POST",
+                    f"{url}/v3/{path}",
+                    body=payload,
+                    headers={"Content-Type": "application/json"},
+                    timeout=urllib3.Timeout(connect=min(1.0, timeout or self.timeout), read=timeout or self.timeout),
+                )
+            except urllib3.exceptions.HTTPError as exc:
+                last = EtcdError(f"etcd member {url} unreachable: {exc}", endpoint=url)
+                if not retry and endpoint is None and not _never_sent(exc):
+                    raise last from exc
+                continue
+            data = _decode(resp.data)
+            if resp.status == 200:
+                if endpoint is None:
+                    self._preferred = self.endpoints.index(url)
+                return data
+            message = str(data.get("error") or data.get("message") or resp.data[:200])
+            err = EtcdError(message, code=data.get("code"), http_status=resp.status, endpoint=url)
+            # Learners and members without quorum answer Unavailable; another member may do better.
+            if err.code == GRPC_UNAVAILABLE and endpoint is None and (retry or _rejected_before_apply(message)):
+                last = err
+                continue
+            raise err
+        assert last is not None
+        raise last
+
+    def stream(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        endpoint: str | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """POST and yield each newline-delimited JSON ``result`` (snapshot, watch)."""
+        url = (endpoint or self._order(None)[0]).rstrip("/")
+        try:
+            resp = self._pool().request(
+                "POST",
+                f"{url}/v3/{path}",
+                body=json.dumps(body or {}).encode(),
+                headers={"Content-Type": "application/json"},
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=1.0, read=timeout or max(self.timeout, 30.0)),
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise EtcdError(f"etcd member {url} unreachable: {exc}", endpoint=url) from exc
+        try:
+            if resp.status != 200:
+                data = _decode(resp.read())
+                raise EtcdError(
+                    str(data.get("error") or resp.status), code=data.get("code"), http_status=resp.status, endpoint=url
+                )
+            buf = b""
+            for chunk in resp.stream(65536):
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        yield _stream_item(line, url)
+            if buf.strip():
+                yield _stream_item(buf, url)
+        except urllib3.exceptions.HTTPError as exc:
+            raise EtcdError(f"stream from {url} broken: {exc}", endpoint=url) from exc
+        finally:
+            resp.release_conn()
+
+    def close(self) -> None:
+        with self._lock:
+            for pool in self._pools.values():
+                pool.clear()
+            self._pools.clear()
+
+    def plain_get(self, endpoint: str, path: str, timeout: float = 1.0) -> tuple[int, bytes]:
+        """GET a non-gRPC path such as ``/health`` or ``/version``."""
+        try:
+            resp = self._pool().request(
+                "GET", f"{endpoint.rstrip('/')}{path}", timeout=urllib3.Timeout(connect=timeout, read=timeout)
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise EtcdError(f"etcd member {endpoint} unreachable: {exc}", endpoint=endpoint) from exc
+        return resp.status, resp.data
+
+
+def _never_sent(exc: Exception) -> bool:
+    # A refused connection means the request never left: safe to try the next member.
+    return isinstance(exc, urllib3.exceptions.NewConnectionError) or (
+        isinstance(exc, urllib3.exceptions.MaxRetryError)
+        and isinstance(exc.reason, urllib3.exceptions.NewConnectionError)
+    )
+
+
+def _rejected_before_apply(message: str) -> bool:
+    return "not supported for learner" in message or "no leader" in message
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        return {"error": raw.decode(errors="replace")}
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def _stream_item(line: bytes, url: str) -> dict[str, Any]:
+    item = json.loads(line)
+    if "error" in item:
+        err = item["error"]
+        message = err.get("message") if isinstance(err, dict) else str(err)
+        raise EtcdError(
+            f"stream from {url} failed: {message}",
+            code=err.get("grpc_code") if isinstance(err, dict) else None,
+            endpoint=url,
+        )
+    return item.get("result", item)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds have passed (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)

@@ -1,0 +1,254 @@
+"""The replicated state of raftops, kept in etcd under one versioned prefix.
+
+Key layout (schema 1)::
+
+    /raftops/v1/cluster/generation          -> current data generation (e.g. "1")
+    /raftops/v1/cluster/servers/<uuid>       -> registration of one raftops server (JSON)
+    /raftops/v1/data/<generation>/<path>     -> the state that snapshots save and restore
+    /raftops-ephemeral/v1/...                -> liveness keys on leases, elections: never state
+
+Why generations: etcd restores snapshots only offline, so an online restore writes the
+archive under a fresh generation and then flips the pointer in one txn. Every read here
+resolves the pointer in the same txn as the data, and every write compares the pointer's
+mod_revision, so nothing is read from or written into a retired generation: a reader sees
+the old state or the new state, never a mix.
+
+``create_index``/``modify_index`` are etcd revisions, which only grow, so CAS clients stay
+correct across a restore (the restored keys are rewritten at new revisions).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .etcd import Etcd, KeyValue, cmp_create, cmp_mod, op_delete, op_get, op_put
+from .gateway import EtcdError
+
+SCHEMA_VERSION = 1
+ROOT = b"/raftops/v1/"
+CLUSTER = ROOT + b"cluster/"
+POINTER = CLUSTER + b"generation"
+TOUCHED = CLUSTER + b"state-touched"  # rewritten by every state txn: its mod_revision is the state revision
+SERVERS = CLUSTER + b"servers/"
+DATA = ROOT + b"data/"
+EPHEMERAL = b"/raftops-ephemeral/v1/"
+ALIVE = EPHEMERAL + b"alive/"
+ELECTIONS = EPHEMERAL + b"election/"
+
+_MAX_POINTER_RETRIES = 5
+
+
+class StateError(Exception):
+    """The state could not be read or written consistently."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    name: str
+    mod_revision: int
+
+    @property
+    def prefix(self) -> bytes:
+        return DATA + self.name.encode() + b"/"
+
+
+@dataclass(frozen=True)
+class Item:
+    path: str
+    value: bytes
+    create_index: int
+    modify_index: int
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    succeeded: bool
+    index: int  # revision after the txn (the raft-index analogue Nomad returns)
+    current: Item | None = None  # the item as it is when a CAS failed
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A CAS guard on a state path: ``modify_index == 0`` means "must not exist"."""
+
+    path: str
+    modify_index: int
+
+
+@dataclass(frozen=True)
+class Write:
+    path: str
+    value: bytes | None  # None deletes
+    prefix: bool = False  # with value None: delete every path under ``path``
+
+
+class StateStore:
+    """Generation-aware access to raftops state: the one door every API goes through."""
+
+    def __init__(self, etcd: Etcd):
+        self.etcd = etcd
+        self._gen: Generation | None = None
+        self._lock = threading.Lock()
+
+    # -- generation pointer -----------------------------------------------------------------
+    def generation(self, *, refresh: bool = False) -> Generation:
+        with self._lock:
+            if self._gen is not None and not refresh:
+                return self._gen
+        kv = self.etcd.get(POINTER)
+        if kv is None:
+            # First use of this cluster: create generation 1 unless someone beat us to it.
+            res = self.etcd.txn([cmp_create(POINTER, 0)], [op_put(POINTER, b"1")], [op_get(POINTER)])
+            if res.succeeded:
+                gen = Generation("1", res.revision)
+            else:
+                current = res.ranges()[0][0]
+                gen = Generation(current.value.decode(), current.mod_revision)
+        else:
+            gen = Generation(kv.value.decode(), kv.mod_revision)
+        with self._lock:
+            self._gen = gen
+        return gen
+
+    def _adopt(self, kvs: list[KeyValue]) -> None:
+        if not kvs:
+            raise StateError("the state generation pointer is missing; the keyspace was modified outside raftops")
+        kv = kvs[0]
+        with self._lock:
+            self._gen = Generation(kv.value.decode(), kv.mod_revision)
+
+    def key(self, path: str, gen: Generation | None = None) -> bytes:
+        if not path or path.startswith("/"):
+            raise ValueError(f"invalid state path {path!r}")
+        return (gen or self.generation()).prefix + path.encode()
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, path: str) -> Item | None:
+        items = self._read(path, prefix=False)[1]
+        return items[0] if items else None
+
+    def list(self, prefix: str) -> tuple[int, list[Item]]:
+        """(revision, items under ``prefix``) read atomically with the generation pointer."""
+        return self._read(prefix, prefix=True)
+
+    def _read(self, path: str, *, prefix: bool) -> tuple[int, list[Item]]:
+        for _ in range(_MAX_POINTER_RETRIES):
+            gen = self.generation()
+            res = self.etcd.txn(
+                [cmp_mod(POINTER, gen.mod_revision)], [op_get(self.key(path, gen), prefix=prefix)], [op_get(POINTER)]
+            )
+            if res.succeeded:
+                return res.revision, [self._item(gen, kv) for kv in res.ranges()[0]]
+            self._adopt(res.ranges()[0])
+        raise StateError("the state generation kept changing while reading; try again")
+
+    def iter_all(self) -> tuple[Generation, int, Iterator[Item]]:
+        """Every state item at one pinned revision, paginated: for snapshots."""
+        kv = self.etcd.get(POINTER)
+        if kv is None:
+            gen = self.generation()
+            rev = self.etcd.range(POINTER).revision
+        else:
+            gen = Generation(kv.value.decode(), kv.mod_revision)
+            rev = self.etcd.range(POINTER).revision
+        return gen, rev, (self._item(gen, kv) for kv in self.etcd.range_all(gen.prefix, revision=rev))
+
+    @staticmethod
+    def _item(gen: Generation, kv: KeyValue) -> Item:
+        return Item(kv.key[len(gen.prefix) :].decode(), kv.value, kv.create_revision, kv.mod_revision)
+
+    # -- writes ---------------------------------------------------------------------------------
+    def put(self, path: str, value: bytes, *, cas: int | None = None) -> WriteResult:
+        """Write one item; with ``cas`` only if its modify index still equals it (0: absent)."""
+        conds = [Condition(path, cas)] if cas is not None else []
+        return self.commit(conds, [Write(path, value)], read_back=path)
+
+    def delete(self, path: str, *, cas: int | None = None, prefix: bool = False) -> WriteResult:
+        conds = [Condition(path, cas)] if cas is not None else []
+        return self.commit(conds, [Write(path, None, prefix=prefix)], read_back=None if prefix else path)
+
+    def commit(self, conditions: list[Condition], writes: list[Write], *, read_back: str | None = None) -> WriteResult:
+        """Apply ``writes`` in one etcd txn if every condition holds.
+
+        The txn also compares the generation pointer, so a restore in between makes us retry
+        against the new generation instead of writing into the old one. When a condition
+        fails, ``current`` holds the item named by ``read_back`` as it is now.
+        """
+        for _ in range(_MAX_POINTER_RETRIES):
+            gen = self.generation()
+            compare = [cmp_mod(POINTER, gen.mod_revision)]
+            compare += [cmp_mod(self.key(c.path, gen), c.modify_index) for c in conditions]
+            success = [
+                op_put(self.key(w.path, gen), w.value)
+                if w.value is not None
+                else op_delete(self.key(w.path, gen), prefix=w.prefix)
+                for w in writes
+            ]
+            success.append(op_put(TOUCHED, gen.name.encode()))
+            failure = [op_get(POINTER)]
+            if read_back is not None:
+                failure.append(op_get(self.key(read_back, gen)))
+            res = self.etcd.txn(compare, success, failure)
+            if res.succeeded:
+                return WriteResult(True, res.revision)
+            ranges = res.ranges()
+            pointer = ranges[0]
+            if not pointer or pointer[0].mod_revision != gen.mod_revision:
+                self._adopt(pointer)
+                continue
+            current = None
+            if read_back is not None and ranges[1]:
+                current = self._item(gen, ranges[1][0])
+            return WriteResult(False, res.revision, current)
+        raise StateError("the state generation kept changing while writing; try again")
+
+    # -- cluster metadata (outside generations: it describes the cluster, not its data) -------
+    def cluster_get(self, name: bytes) -> KeyValue | None:
+        return self.etcd.get(CLUSTER + name)
+
+    def cluster_list(self, name: bytes) -> list[KeyValue]:
+        return self.etcd.range(CLUSTER + name, prefix=True).kvs
+
+    def cluster_put(self, name: bytes, value: bytes) -> int:
+        return self.etcd.put(CLUSTER + name, value)
+
+    def state_revision(self) -> int:
+        """The revision of the last write to the replicated state (deletes included).
+
+        Ephemeral keys (liveness, elections) never touch it, so an idle cluster's state
+        revision stays still, which lets backups skip unchanged state.
+        """
+        kv = self.etcd.get(TOUCHED)
+        return kv.mod_revision if kv else 0
+
+
+def json_item(item: Item | None) -> dict[str, Any] | None:
+    import json
+
+    return None if item is None else json.loads(item.value)
+
+
+__all__ = [
+    "ALIVE",
+    "CLUSTER",
+    "DATA",
+    "ELECTIONS",
+    "EPHEMERAL",
+    "POINTER",
+    "ROOT",
+    "SCHEMA_VERSION",
+    "SERVERS",
+    "TOUCHED",
+    "Condition",
+    "EtcdError",
+    "Generation",
+    "Item",
+    "StateError",
+    "StateStore",
+    "Write",
+    "WriteResult",
+    "json_item",
+]
