@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(agent, "acl-enabled", dest="acl_enabled", action="store_const", const=True, help="enforce ACLs")
 
     sub.add_parser("version", help="print the version")
+
+    from .commands import register_all
+
+    operator = sub.add_parser("operator", help="cluster operations, like `nomad operator`")
+    operator_sub = operator.add_subparsers(dest="operator_command", required=True)
+    register_all(sub, operator_sub)
     return parser
 
 
@@ -165,6 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "agent":
         return run_agent(args)
+    if hasattr(args, "func"):
+        from .apiclient import APIError
+
+        try:
+            return int(args.func(args) or 0)
+        except APIError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 1
     parser.error(f"unknown command {args.command}")
     return 2
 
