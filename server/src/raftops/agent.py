@@ -19,7 +19,7 @@ from typing import Any
 from cheroot import wsgi
 
 from . import __version__, metrics
-from .api import nomad
+from .api import register_all
 from .api.http import App
 from .cluster import view
 from .config import Config
@@ -76,7 +76,7 @@ class Agent:
         self.lease: LeaseKeeper | None = None
         self.election = Election(self.etcd, ELECTIONS + b"cluster-duties", self.server_id.encode())
         self.app = App(self)
-        nomad.register(self.app, self)
+        register_all(self.app, self)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:

@@ -1,1 +1,14 @@
-"""HTTP API families."""
+"""HTTP API families. Each module in FAMILIES exposes ``register(app, agent)``."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# A new family adds its module name here; order does not matter (paths do not overlap).
+FAMILIES: list[str] = ["nomad"]
+
+
+def register_all(app: Any, agent: Any) -> None:
+    for name in FAMILIES:
+        import_module(f"{__name__}.{name}").register(app, agent)
