@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import socket
@@ -20,13 +19,14 @@ from raftops.store.etcd import Etcd
 
 # Each cluster a test session starts gets its own 127.0.0.0/8 block, away from the
 # demo cluster (127.0.0.11-13), so tests run while a developer's cluster is up.
-_blocks = itertools.count(0)
+_next_address = [10]
 
 
 def next_hosts(n: int = 3) -> tuple[str, ...]:
     """Fresh loopback addresses: the third octet from the PID, the fourth from a counter."""
     third = 1 + os.getpid() % 200
-    first = 10 + next(_blocks) * (n + 1)
+    first = _next_address[0]
+    _next_address[0] += n + 1  # one spare address between clusters (room for a joining server)
     if first + n > 250:
         raise RuntimeError("this test session ran out of loopback addresses")
     return tuple(f"127.0.{third}.{first + i}" for i in range(n))

@@ -2,23 +2,54 @@
 management tokens allow everything, client tokens get the union of their policies.
 
 API handlers call :func:`authorize` with the capability the upstream endpoint requires
-(see docs/api.md): ``management``, ``operator:read``, ``operator:write``, or a variable
-operation with its namespace and path. Denial is 403 ``Permission denied``.
+(see docs/api/acl.md): ``management``, ``operator:read``, ``operator:write``, or a variable
+operation with its namespace and path. Denial is 403 ``Permission denied``; a secret that names
+no token is 403 ``ACL token not found`` (Nomad's ResolveToken); an expired one 403 ``ACL token expired``.
+
+Resolution is cached per secret (keyed by its SHA-256): a cached entry is revalidated with one
+etcd txn that compares the mod revisions of the token and of the policies it names, and the same
+txn returns fresh copies when any changed. So a request costs one etcd read once its token has
+been seen, two the first time.
 """
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Request
 
+from . import aclpolicy, aclstore, gotime
+from .aclstore import ANONYMOUS_TOKEN, POLICY_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
+from .api.nomad import NomadError
+from .store.state import Condition, Item, StateStore
+
 MANAGEMENT = "management"
 OPERATOR_READ = "operator:read"
 OPERATOR_WRITE = "operator:write"
+LICENSE_READ = "operator:license-read"  # operator:read, or the fine-grained license-read capability
+AGENT_READ = "agent:read"
+NODE_READ = "node:read"
+AUTHENTICATED = "authenticated"  # any token that resolves, the anonymous one included
+VARIABLE_READ = "variables:read"
+VARIABLE_WRITE = "variables:write"
+VARIABLE_DESTROY = "variables:destroy"
+VARIABLE_LIST = "variables:list"
+
+PERMISSION_DENIED = "Permission denied"
+TOKEN_NOT_FOUND = "ACL token not found"
+TOKEN_EXPIRED = "ACL token expired"
+ACL_DISABLED = "ACL support disabled"
+
+CACHE_SIZE = 4096
 
 
 def token_from(request: Request) -> str:
-    token = request.headers.get("X-Nomad-Token", "")
+    token = request.headers.get("X-Nomad-Token", "").strip()
     if not token:
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
@@ -26,8 +57,156 @@ def token_from(request: Request) -> str:
     return token
 
 
+@dataclass
+class Identity:
+    """Who is calling: the resolved token (as stored, with its indexes) and what it may do."""
+
+    token: dict[str, Any]
+    acl: aclpolicy.ACLObject
+    secret: str = ""
+    token_index: int = 0  # the token's modify index; 0 for the anonymous token
+    create_index: int = 0
+    policy_revisions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.token.get("AccessorID") == "anonymous"
+
+    def allows(self, capability: str, **scope: Any) -> bool:
+        return allowed(self.acl, capability, **scope)
+
+
+def allowed(acl: aclpolicy.ACLObject, capability: str, **scope: Any) -> bool:
+    if capability == AUTHENTICATED:
+        return True
+    if capability == MANAGEMENT:
+        return acl.is_management()
+    if capability == OPERATOR_READ:
+        return acl.allow_operator_read()
+    if capability == OPERATOR_WRITE:
+        return acl.allow_operator_write()
+    if capability == LICENSE_READ:
+        return acl.allow_operator_operation("license-read")
+    if capability == AGENT_READ:
+        return acl.allow_agent_read()
+    if capability == NODE_READ:
+        return acl.allow_node_read()
+    if capability.startswith("variables:"):
+        op = capability.split(":", 1)[1]
+        return acl.allow_variable_operation(scope.get("namespace", "default"), scope.get("path", ""), op)
+    raise ValueError(f"unknown capability {capability!r}")
+
+
 def authorize(agent: Any, request: Request, capability: str, **scope: Any) -> Any:
-    """Allow or raise NomadError(403). With ACLs off (Nomad's default) everything is allowed."""
+    """Allow or raise NomadError(403). With ACLs off (Nomad's default) everything is allowed (None)."""
     if not agent.config.acl_enabled:
         return None
     return agent.acl.authorize(token_from(request), capability, **scope)
+
+
+def permits(identity: Identity | None, capability: str, **scope: Any) -> bool:
+    """For handlers that filter rather than deny (list endpoints): None means ACLs are off."""
+    return identity is None or identity.allows(capability, **scope)
+
+
+class ACLResolver:
+    """Secret -> Identity, with the revision-checked cache described in the module docstring."""
+
+    def __init__(self, state: StateStore):
+        self.state = state
+        self.store = ACLStore(state)
+        self._cache: OrderedDict[str, Identity] = OrderedDict()
+        self._lock = threading.Lock()
+        self.etcd_reads = 0  # requests made to resolve tokens (for tests and metrics)
+
+    def authorize(self, secret: str, capability: str, **scope: Any) -> Identity:
+        identity = self.resolve(secret)
+        if not identity.allows(capability, **scope):
+            raise NomadError(403, PERMISSION_DENIED)
+        return identity
+
+    def resolve(self, secret: str) -> Identity:
+        key = secret_hash(secret)
+        with self._lock:
+            cached = self._cache.get(key)
+        identity = self._revalidate(secret, cached) if cached is not None else self._load(secret)
+        expires = identity.token.get("ExpirationTime")
+        if not gotime.is_zero(expires) and gotime.parse_ns(expires) < time.time_ns():
+            raise NomadError(403, TOKEN_EXPIRED)
+        with self._lock:
+            self._cache[key] = identity
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return identity
+
+    def forget(self, secret: str) -> None:
+        with self._lock:
+            self._cache.pop(secret_hash(secret), None)
+
+    # -- loading ------------------------------------------------------------------------------------
+    def _load(self, secret: str) -> Identity:
+        if secret == "":
+            self.etcd_reads += 1
+            _, (policies,) = self.state.read_many([(POLICY_PREFIX, True)])
+            return self._build(secret, None, policies)
+        self.etcd_reads += 1
+        accessor = self.store.accessor_for(secret)
+        if accessor is None:
+            raise NomadError(403, TOKEN_NOT_FOUND)
+        self.etcd_reads += 1
+        _, (tokens, policies) = self.state.read_many([(TOKEN_PREFIX + accessor, False), (POLICY_PREFIX, True)])
+        if not tokens:
+            raise NomadError(403, TOKEN_NOT_FOUND)
+        return self._build(secret, Stored.from_item(tokens[0]), policies)
+
+    def _revalidate(self, secret: str, cached: Identity) -> Identity:
+        conditions = [Condition(POLICY_PREFIX + name, rev) for name, rev in cached.policy_revisions.items()]
+        reads: list[tuple[str, bool]] = [(POLICY_PREFIX, True)]
+        if not cached.anonymous:
+            token_path = TOKEN_PREFIX + cached.token["AccessorID"]
+            conditions.insert(0, Condition(token_path, cached.token_index))
+            reads.insert(0, (token_path, False))
+        self.etcd_reads += 1
+        unchanged, _, fresh = self.state.read_if_changed(conditions, reads)
+        if unchanged:
+            return cached
+        if cached.anonymous:
+            return self._build(secret, None, fresh[0])
+        tokens, policies = fresh
+        if not tokens:
+            self.forget(secret)
+            raise NomadError(403, TOKEN_NOT_FOUND)
+        return self._build(secret, Stored.from_item(tokens[0]), policies)
+
+    def _build(self, secret: str, token: Stored | None, policy_items: list[Item]) -> Identity:
+        by_name = {item.path[len(POLICY_PREFIX) :]: item for item in policy_items}
+        if token is None:
+            doc, token_index, create_index = dict(ANONYMOUS_TOKEN), 0, 0
+        else:
+            doc, token_index, create_index = token.doc, token.modify_index, token.create_index
+        if doc.get("Type") == aclstore.MANAGEMENT:
+            return Identity(doc, aclpolicy.MANAGEMENT_ACL, secret, token_index, create_index, {})
+        names = list(doc.get("Policies") or [])
+        revisions = {name: by_name[name].modify_index if name in by_name else 0 for name in names}
+        parsed = []
+        for name in names:
+            item = by_name.get(name)
+            if item is None:
+                continue  # a dangling policy name grants nothing, as in Nomad
+            try:
+                parsed.append(aclpolicy.parse(json.loads(item.value).get("Rules", ""), strict=False))
+            except (aclpolicy.PolicyError, ValueError):
+                continue  # stored rules were validated on write; never let one bad policy lock everyone out
+        acl = aclpolicy.compile_policies(parsed)
+        return Identity(doc, acl, secret, token_index, create_index, revisions)
+
+
+__all__ = [
+    "ACLResolver",
+    "Identity",
+    "authorize",
+    "permits",
+    "token_from",
+    "NomadError",
+]

@@ -19,9 +19,12 @@ from typing import Any
 from cheroot import wsgi
 
 from . import __version__, metrics
+from .acl import ACLResolver
 from .api import register_all
 from .api.http import App
 from .cluster import view
+from .cluster.autopilot import AutopilotDuty
+from .cluster.health import HealthPoller
 from .config import Config
 from .store.etcd import Etcd
 from .store.gateway import EtcdError
@@ -64,6 +67,7 @@ class Agent:
         tls = config.etcd_tls.as_dict() if config.etcd_tls.ca_file else None
         self.etcd = Etcd(config.etcd_endpoints, timeout=config.etcd_timeout, tls=tls)
         self.state = StateStore(self.etcd)
+        self.acl = ACLResolver(self.state)  # behind raftops.acl.authorize when acl_enabled
         self.server_id = load_server_id(config.data_dir)
         self.member_id = 0
         self.raft_address = config.advertise_raft
@@ -75,6 +79,9 @@ class Agent:
         self._threads: list[threading.Thread] = []
         self.lease: LeaseKeeper | None = None
         self.election = Election(self.etcd, ELECTIONS + b"cluster-duties", self.server_id.encode())
+        # Autopilot health is computed in every agent, in memory; its actions run in the duty holder.
+        self.server_health = HealthPoller(self.etcd, self.state)
+        self.duties.append(AutopilotDuty(config.autopilot_dead_server_threshold))
         self.app = App(self)
         register_all(self.app, self)
 
@@ -85,6 +92,7 @@ class Agent:
         self.register()
         self.lease = LeaseKeeper(self.etcd, self.config.heartbeat_ttl, self._attach_liveness, name="heartbeat")
         self.lease.start()
+        self.server_health.start()
         self._spawn(self._duty_loop, "duties")
         self._serve_http()
         log.info(
@@ -102,6 +110,7 @@ class Agent:
             self._http.stop()
         for t in self._threads:
             t.join(timeout=5)
+        self.server_health.stop()
         if self.is_duty_holder:
             try:
                 self.election.resign()

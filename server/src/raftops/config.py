@@ -48,6 +48,8 @@ class Config:
     acl_enabled: bool = False
     license_public_key: str = ""
     dev: bool = False
+    # Autopilot removes an etcd member unreachable for longer than this (seconds) when CleanupDeadServers is on.
+    autopilot_dead_server_threshold: float = 300.0
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -98,6 +100,8 @@ class Config:
                 raise ConfigError(f"etcd endpoint {url!r} must be an http:// or https:// URL")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if self.autopilot_dead_server_threshold <= 0:
+            raise ConfigError("autopilot.dead_server_threshold must be a positive number of seconds")
         if self.heartbeat_ttl < 2:
             raise ConfigError("heartbeat_ttl must be at least 2 seconds")
         if not self.dev and not self.data_dir:
@@ -162,6 +166,7 @@ _NESTED = {
     ("tls", "http"): "http_tls",
     ("acl", "enabled"): "acl_enabled",
     ("license", "public_key"): "license_public_key",
+    ("autopilot", "dead_server_threshold"): "autopilot_dead_server_threshold",
 }
 
 

@@ -42,6 +42,8 @@ class Node:
     http_port: int
     client_port: int
     peer_port: int
+    # Set for a server added to a running cluster (add_server): its etcd starts as "existing" with this list.
+    initial_cluster: str = ""
 
     @property
     def etcd(self) -> EtcdMemberSpec:
@@ -92,7 +94,7 @@ class LocalCluster:
 
     @property
     def initial_cluster(self) -> str:
-        return ",".join(f"{n.name}={n.etcd.peer_url}" for n in self.nodes)
+        return ",".join(f"{n.name}={n.etcd.peer_url}" for n in self.nodes if not n.initial_cluster)
 
     @property
     def api_addresses(self) -> list[str]:
@@ -123,7 +125,13 @@ class LocalCluster:
             return
         node.dir.mkdir(parents=True, exist_ok=True)
         if kind == "etcd":
-            proc = start_etcd(node.etcd, self.initial_cluster, log_path=str(node.logfile("etcd")), token=self.token)
+            proc = start_etcd(
+                node.etcd,
+                node.initial_cluster or self.initial_cluster,
+                state="existing" if node.initial_cluster else "new",
+                log_path=str(node.logfile("etcd")),
+                token=self.token,
+            )
         else:
             proc = self._start_agent(node)
         self._record(node, kind, proc)
@@ -179,6 +187,27 @@ class LocalCluster:
             self.start(n, "agent")
         self.wait_ready(timeout=timeout)
         return self.api_addresses
+
+    def add_server(self, host: str, *, name: str = "", via: Node | None = None, timeout: float = 60.0) -> Node:
+        """Add a server the way an operator does: join its etcd member as a learner through the API
+        (``PUT /v1/operator/raft/join``), then start its etcd as "existing" and its agent."""
+        ref = self.nodes[0]
+        name = name or f"server{len(self.nodes) + 1}"
+        node = Node(name, host, self.base / name, ref.http_port, ref.client_port, ref.peer_port)
+        via = via or next(n for n in self.nodes if self.pid(n, "agent"))
+        code, reply = http_request_json(
+            "PUT", f"{via.api}/v1/operator/raft/join", {"Name": name, "PeerURLs": [node.etcd.peer_url]}
+        )
+        if code != 200:
+            raise RuntimeError(f"join of {name} through {via.name} failed: {code} {reply}")
+        node.initial_cluster = reply["InitialCluster"]
+        node.dir.mkdir(parents=True, exist_ok=True)
+        self.nodes.append(node)
+        self.start(node, "etcd")
+        wait_healthy([node.etcd.client_url], timeout=timeout)
+        self.start(node, "agent")
+        self.wait_ready(timeout=timeout, nodes=[node])
+        return node
 
     def down(self) -> list[str]:
         stopped = []
@@ -249,6 +278,22 @@ def http_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
             return exc.code, json.loads(body)
         except ValueError:
             return exc.code, body.decode(errors="replace")
+
+
+def http_request_json(method: str, url: str, body: Any = None, timeout: float = 30.0) -> tuple[int, Any]:
+    """One JSON request; (status, decoded body or text)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw)
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,16 @@ from importlib import import_module
 from typing import Any
 
 # A new family adds its module name here; order does not matter (paths do not overlap).
-FAMILIES: list[str] = ["nomad"]
+FAMILIES: list[str] = [
+    "nomad",
+    "acl_endpoints",
+    "operator_config",
+    "license",
+    "variables",
+    "operator_raft",
+    "autopilot",
+    "snapshot",
+]
 
 
 def register_all(app: Any, agent: Any) -> None:

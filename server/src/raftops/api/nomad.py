@@ -41,6 +41,36 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
     return Response(json.dumps(obj), status=status, content_type="application/json", headers=headers)
 
 
+def query_meta(index: int, *, known_leader: bool = True, last_contact_ms: int = 0, next_token: str = "") -> dict:
+    """Nomad's QueryMeta as it appears in response bodies (LastContact is a Go duration: nanoseconds).
+
+    A successful linearizable etcd read went through the leader, so by default the leader is known
+    and the last contact is 0.
+    """
+    return {
+        "Index": index,
+        "LastContact": last_contact_ms * 1_000_000,
+        "KnownLeader": known_leader,
+        "NextToken": next_token,
+    }
+
+
+def set_index(response: Response, index: int) -> Response:
+    """Nomad's setIndex: the X-Nomad-Index header."""
+    response.headers["X-Nomad-Index"] = str(index)
+    return response
+
+
+def set_meta(response: Response, meta: dict) -> Response:
+    """Nomad's setMeta: X-Nomad-Index, X-Nomad-LastContact (ms), X-Nomad-KnownLeader, X-Nomad-NextToken."""
+    set_index(response, meta["Index"])
+    response.headers["X-Nomad-LastContact"] = str(meta.get("LastContact", 0) // 1_000_000)
+    response.headers["X-Nomad-KnownLeader"] = "true" if meta.get("KnownLeader") else "false"
+    if meta.get("NextToken"):
+        response.headers["X-Nomad-NextToken"] = meta["NextToken"]
+    return response
+
+
 def nomad_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
     """Wrap a handler that returns a JSON-able object (or a Response) the way Nomad's ``wrap`` does."""
 
@@ -102,4 +132,14 @@ def register(app: App, agent: Any) -> None:
     app.route("/v1/metrics", agent_metrics, methods=["GET"])
 
 
-__all__ = ["NomadError", "json_response", "nomad_handler", "register", "text", "__version__"]
+__all__ = [
+    "NomadError",
+    "json_response",
+    "nomad_handler",
+    "query_meta",
+    "register",
+    "set_index",
+    "set_meta",
+    "text",
+    "__version__",
+]

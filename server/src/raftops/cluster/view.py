@@ -28,6 +28,21 @@ class Server:
     def voter(self) -> bool:
         return not self.member.is_learner
 
+    @property
+    def id(self) -> str:
+        """The raft ID the API shows: the server UUID, or one made from the member ID until it registers."""
+        return self.server_id or synthetic_server_id(self.member.id)
+
+
+def synthetic_server_id(member_id: int) -> str:
+    """A UUID for an etcd member no raftops server has registered (a new learner, a member managed by hand).
+
+    The 64-bit member ID fills the last 16 hex digits after a zero prefix, so the value is stable,
+    passes Nomad's UUID validation, and maps back to the member.
+    """
+    digits = f"{member_id:016x}"
+    return f"00000000-0000-0000-{digits[:4]}-{digits[4:]}"
+
 
 def fmt_member_id(member_id: int) -> str:
     """etcd member IDs as etcdctl prints them (hex)."""

@@ -10,7 +10,16 @@ import argparse
 from importlib import import_module
 
 # Modules under raftops.commands that add subcommands; a family adds its module name here.
-GROUPS: list[str] = []
+GROUPS: list[str] = [
+    "operator_raft",
+    "operator_autopilot",
+    "operator_scheduler",
+    "operator_autopilot_config",
+    "var",
+    "license",
+    "acl",
+    "operator_snapshot",
+]
 
 
 def add_client_flags(parser: argparse.ArgumentParser) -> None:

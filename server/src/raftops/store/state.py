@@ -20,12 +20,12 @@ correct across a restore (the restored keys are rewritten at new revisions).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .etcd import Etcd, KeyValue, cmp_create, cmp_mod, op_delete, op_get, op_put
-from .gateway import EtcdError
+from .gateway import EtcdError, prefix_end
 
 SCHEMA_VERSION = 1
 ROOT = b"/raftops/v1/"
@@ -145,16 +145,95 @@ class StateStore:
             self._adopt(res.ranges()[0])
         raise StateError("the state generation kept changing while reading; try again")
 
-    def iter_all(self) -> tuple[Generation, int, Iterator[Item]]:
-        """Every state item at one pinned revision, paginated: for snapshots."""
-        kv = self.etcd.get(POINTER)
-        if kv is None:
+    def read_many(self, reads: list[tuple[str, bool]]) -> tuple[int, list[list[Item]]]:
+        """Several paths (``(path, prefix)``) read in one txn, at one revision."""
+        for _ in range(_MAX_POINTER_RETRIES):
             gen = self.generation()
-            rev = self.etcd.range(POINTER).revision
-        else:
-            gen = Generation(kv.value.decode(), kv.mod_revision)
-            rev = self.etcd.range(POINTER).revision
-        return gen, rev, (self._item(gen, kv) for kv in self.etcd.range_all(gen.prefix, revision=rev))
+            ops = [op_get(self.key(path, gen), prefix=prefix) for path, prefix in reads]
+            res = self.etcd.txn([cmp_mod(POINTER, gen.mod_revision)], ops, [op_get(POINTER)])
+            if res.succeeded:
+                return res.revision, [[self._item(gen, kv) for kv in kvs] for kvs in res.ranges()]
+            self._adopt(res.ranges()[0])
+        raise StateError("the state generation kept changing while reading; try again")
+
+    def read_if_changed(
+        self, conditions: list[Condition], reads: list[tuple[str, bool]]
+    ) -> tuple[bool, int, list[list[Item]]]:
+        """One txn: (True, revision, []) when every condition still holds, else (False, revision, ``reads``).
+
+        Lets a cache revalidate its entries with a single request and reload them in the same one.
+        """
+        for _ in range(_MAX_POINTER_RETRIES):
+            gen = self.generation()
+            compare = [cmp_mod(POINTER, gen.mod_revision)]
+            compare += [cmp_mod(self.key(c.path, gen), c.modify_index) for c in conditions]
+            failure = [op_get(POINTER)] + [op_get(self.key(path, gen), prefix=prefix) for path, prefix in reads]
+            res = self.etcd.txn(compare, [], failure)
+            if res.succeeded:
+                return True, res.revision, []
+            ranges = res.ranges()
+            if not ranges[0] or ranges[0][0].mod_revision != gen.mod_revision:
+                self._adopt(ranges[0])
+                continue
+            return False, res.revision, [[self._item(gen, kv) for kv in kvs] for kvs in ranges[1:]]
+        raise StateError("the state generation kept changing while reading; try again")
+
+    def iter_all(self, *, page: int = 1000, serializable: bool = False) -> tuple[Generation, int, Iterator[Item]]:
+        """Every state item at one pinned revision, paginated: for snapshots."""
+        gen, rev, pages = self.iter_pages(page=page, serializable=serializable)
+        return gen, rev, (item for items in pages for item in items)
+
+    def iter_pages(
+        self, *, page: int = 1000, serializable: bool = False
+    ) -> tuple[Generation, int, Iterator[list[Item]]]:
+        """(generation, revision, pages of items) of the whole state at one pinned revision.
+
+        The pointer and the revision come from the same range response, so the generation read
+        is the one that was current at that revision even if a restore flips the pointer
+        meanwhile; every page is read at that revision. ``serializable`` reads the answering
+        member's copy without a quorum round trip (Nomad's ``?stale``).
+        """
+        res = self.etcd.range(POINTER, serializable=serializable)
+        if not res.kvs:
+            self.generation()  # first use of this cluster: creates generation 1
+            res = self.etcd.range(POINTER, serializable=serializable)
+        if not res.kvs:
+            raise StateError("the state generation pointer is missing; the keyspace was modified outside raftops")
+        gen = Generation(res.kvs[0].value.decode(), res.kvs[0].mod_revision)
+        return gen, res.revision, self._pages(gen, res.revision, page, serializable)
+
+    def _pages(self, gen: Generation, revision: int, page: int, serializable: bool) -> Iterator[list[Item]]:
+        start, end = gen.prefix, prefix_end(gen.prefix)
+        while True:
+            res = self.etcd.range(start, range_end=end, revision=revision, limit=page, serializable=serializable)
+            if res.kvs:
+                yield [self._item(gen, kv) for kv in res.kvs]
+            if not res.more or not res.kvs:
+                return
+            start = res.kvs[-1].key + b"\x00"
+
+    # -- restore (raftops/store/generations.py) ------------------------------------------------
+    def adopt_generation(self, name: str, mod_revision: int) -> None:
+        """Use ``name`` from now on (after this agent flipped the pointer itself)."""
+        with self._lock:
+            self._gen = Generation(name, mod_revision)
+
+    def restore(self, records: Iterable[Any], *, workers: int | None = None) -> Any:
+        """Replace the whole state by ``records`` (objects with ``path`` and ``value``) atomically.
+
+        Written under a new generation, then one pointer flip; see generations.py.
+        """
+        from . import generations
+
+        if workers is None:
+            return generations.restore(self, records)
+        return generations.restore(self, records, workers=workers)
+
+    def collect_garbage(self) -> list[str]:
+        """Delete generations left behind by crashed restores; returns their names."""
+        from . import generations
+
+        return generations.collect_garbage(self)
 
     @staticmethod
     def _item(gen: Generation, kv: KeyValue) -> Item:

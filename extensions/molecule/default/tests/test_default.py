@@ -1,0 +1,96 @@
+"""Testinfra checks of the 3-node bring-up (molecule's testinfra verifier runs this on every instance)."""
+
+import json
+import os
+
+import pytest
+import testinfra.utils.ansible_runner
+
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+SERVERS = RUNNER.get_hosts("raftops_servers")
+testinfra_hosts = SERVERS
+
+HTTP = "http://127.0.0.1:4646"
+
+
+def get_json(host, path):
+    """GET path from the local agent inside the container; returns (status, parsed body)."""
+    script = (
+        "import json,sys,urllib.request,urllib.error\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); print(r.read().decode())\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code); print(e.read().decode())\n"
+    )
+    cmd = host.run("python3 -c %s %s", script, HTTP + path)
+    assert cmd.rc == 0, cmd.stderr
+    status, _, body = cmd.stdout.partition("\n")
+    return int(status), json.loads(body)
+
+
+@pytest.mark.parametrize("service", ["etcd", "raftops"])
+def test_service_running_and_enabled(host, service):
+    svc = host.service(service)
+    assert svc.is_running
+    assert svc.is_enabled
+
+
+def test_units_are_hardened(host):
+    props = host.service("raftops").systemd_properties
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["PrivateTmp"] == "yes"
+    assert props["User"] == "raftops"
+    assert host.service("etcd").systemd_properties["User"] == "etcd"
+
+
+def test_agent_runs_from_the_virtualenv_as_its_user(host):
+    assert host.user("raftops").shell == "/usr/sbin/nologin"
+    agent = host.process.get(comm="raftops")
+    assert agent.user == "raftops"
+    assert host.file("/opt/raftops/venv/bin/raftops").is_file
+    cfg = host.file("/etc/raftops/agent.yaml")
+    assert cfg.mode == 0o640
+    assert cfg.group == "raftops"
+
+
+def test_packaged_single_node_member_never_ran(host):
+    # The Debian package's default member would have created /var/lib/etcd/default.
+    assert not host.file("/var/lib/etcd/default").exists
+    assert host.file("/var/lib/etcd/raftops/member").is_directory
+    assert not host.file("/usr/sbin/policy-rc.d").exists
+
+
+def test_agent_health(host):
+    status, body = get_json(host, "/v1/agent/health")
+    assert status == 200
+    assert body["server"]["ok"] is True
+
+
+def test_three_voters_and_one_leader(host):
+    status, peers = get_json(host, "/v1/status/peers")
+    assert status == 200
+    assert len(peers) == 3
+    status, leader = get_json(host, "/v1/status/leader")
+    assert status == 200
+    assert leader in peers
+    status, members = get_json(host, "/v1/agent/members")
+    assert status == 200
+    assert sorted(m["Name"] for m in members["Members"]) == sorted(SERVERS)
+    assert {m["Status"] for m in members["Members"]} == {"alive"}
+
+
+def test_all_servers_agree_on_the_leader(host):
+    leaders = set()
+    for name in SERVERS:
+        other = testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+        leaders.add(get_json(other, "/v1/status/leader")[1])
+    assert len(leaders) == 1
+
+
+def test_etcd_settings(host):
+    env = host.file("/etc/default/etcd").content_string
+    assert 'ETCD_AUTO_COMPACTION_MODE="periodic"' in env
+    assert 'ETCD_QUOTA_BACKEND_BYTES="2147483648"' in env
+    assert env.count("=http://") >= 3  # three members in the initial cluster

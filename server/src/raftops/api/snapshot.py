@@ -1,0 +1,116 @@
+"""Nomad's /v1/operator/snapshot: GET saves the state, PUT or POST restores it.
+
+Semantics of command/agent/operator_endpoint.go and nomad/operator_endpoint.go (see
+../shared/reference/server-semantics.md A.5):
+
+* GET answers ``application/x-gzip`` with ``Digest: sha-256=<base64>`` of the body and no
+  X-Nomad-Index. The digest covers the whole body, so the archive is built into a spooled temp
+  file first (Nomad does the same in helper/snapshot.New) and then streamed with its length.
+* PUT/POST verify the whole archive before touching anything; any failure is 500
+  ``failed to restore from snapshot: <reason>``, a broken request stream 400
+  ``failed to read stream: <reason>``; success is 200 with an empty body.
+* Both need a management token. Nomad 2.0 also lets operator:write (or the ``snapshot-save``
+  capability) save; raftops does not, because a snapshot holds every ACL token secret and would
+  turn operator:write into management (docs/api/snapshot.md).
+* Other methods: 405 ``Invalid method``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.wrappers import Request, Response
+
+from .. import acl
+from ..snapshot import archive, service
+from ..store.gateway import EtcdError
+from ..store.generations import RestoreError
+from ..store.state import StateError
+from .http import App
+from .nomad import NomadError, nomad_handler, text
+from .operator_raft import parse_stale
+
+PATH = "/v1/operator/snapshot"
+INVALID_METHOD = "Invalid method"
+RESTORE_FAILED = "failed to restore from snapshot: "
+READ_CHUNK = 256 * 1024
+
+
+class _StreamError(Exception):
+    pass
+
+
+def _body(request: Request) -> Iterator[bytes]:
+    stream = request.stream
+    while True:
+        try:
+            chunk = stream.read(READ_CHUNK)
+        except (OSError, ClientDisconnected) as exc:
+            raise _StreamError(str(exc) or type(exc).__name__) from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def tmp_dir(agent: Any) -> str | None:
+    """Spool files go to <data_dir>/tmp: on the data disk, never a tmpfs that would cost memory."""
+    data_dir = getattr(agent.config, "data_dir", "")
+    if not data_dir:
+        return None
+    path = os.path.join(data_dir, "tmp")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def register(app: App, agent: Any) -> None:
+    agent.duties.append(service.GenerationCollector())
+
+    def save(request: Request) -> Response:
+        acl.authorize(agent, request, acl.MANAGEMENT)
+        stale = parse_stale(request)
+        snap = service.save(agent.state, stale=stale, tmp_dir=tmp_dir(agent))
+        response = Response(
+            snap.chunks(),
+            status=200,
+            content_type="application/x-gzip",
+            headers={"Digest": snap.digest, "Content-Length": str(snap.size)},
+            direct_passthrough=True,
+        )
+        response.call_on_close(snap.close)
+        return response
+
+    def restore(request: Request) -> Response:
+        acl.authorize(agent, request, acl.MANAGEMENT)
+        try:
+            verified = archive.verify(_body(request), tmp_dir=tmp_dir(agent))
+        except _StreamError as exc:
+            raise NomadError(400, f"failed to read stream: {exc}") from None
+        except archive.ArchiveError as exc:
+            raise NomadError(500, RESTORE_FAILED + str(exc)) from None
+        with verified:
+            digest = request.headers.get("Digest")
+            if digest:  # optional: clients that send one get the transfer checked too
+                try:
+                    archive.check_digest(digest, verified.sha256)
+                except archive.ArchiveError as exc:
+                    raise NomadError(400, f"failed to read stream: Digest header: {exc}") from None
+            try:
+                service.restore(agent.state, verified)
+            except EtcdError as exc:
+                raise NomadError(500, "No cluster leader" if exc.unavailable else RESTORE_FAILED + str(exc)) from None
+            except (RestoreError, StateError) as exc:
+                raise NomadError(500, RESTORE_FAILED + str(exc)) from None
+        return text("", 200)
+
+    @nomad_handler
+    def snapshot_request(request: Request) -> Any:
+        if request.method == "GET":
+            return save(request)
+        if request.method in ("PUT", "POST"):
+            return restore(request)
+        raise NomadError(405, INVALID_METHOD)
+
+    app.route(PATH, snapshot_request, name="nomad:/v1/operator/snapshot:*")
