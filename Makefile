@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 PY_SOURCES := server plugins tests scripts/get_pip_offline.py
 
-.PHONY: setup molecule demo demo-down test lint format sanity units test-server test-collection build-check changelog-lint
+.PHONY: setup molecule demo demo-down test lint format sanity units test-server test-collection build-check changelog-lint bench
 
 setup:
 	scripts/setup
@@ -58,3 +58,7 @@ molecule: setup
 	scripts/build-image
 	scripts/setup --molecule
 	PATH="$(CURDIR)/.venv-molecule/bin:$$PATH" .venv-molecule/bin/molecule test $(MOLECULE_SCENARIOS)
+
+# Snapshot save/restore benchmark on its own local cluster (docs/performance.md).
+bench: setup
+	$(BIN)/python bench/snapshot.py

@@ -15,11 +15,13 @@ ANSIBLE_TEST="${VENV}/bin/ansible-test"
 COLLECTION_DIR="${ROOT}/.build/ansible_collections/raftops/cluster"
 
 # Paths (relative to the repository root) that are not collection content and stay out of the layout that
-# ansible-test checks. They have their own tooling (ruff + pytest for server/, the CI runner for .ci/) and
-# ansible-test's rules (Python 2-era pylint/pep8 settings, integration-target layout, shebang rules for
-# executables) do not apply to them. The tarball built by `ansible-galaxy collection build` follows galaxy.yml's
-# build_ignore instead; scripts/collection-build-check checks that one.
-LAYOUT_EXCLUDE_REGEX='^(server/|\.ci/|scripts/|bench/|tests/integration/|tests/conftest\.py$|Makefile$)'
+# ansible-test checks (a Perl regex, see layout_collection). They have their own tooling (ruff + pytest for
+# server/ and for the pytest suites under tests/integration/, the CI runner for .ci/, shellcheck for scripts/)
+# and ansible-test's rules for collection content (pylint/pep8 settings, module and shebang rules) are not
+# meant for them. ansible-test integration targets (tests/integration/targets/) stay in. The tarball built by
+# `ansible-galaxy collection build` follows galaxy.yml's build_ignore instead; scripts/collection-build-check
+# checks that one.
+LAYOUT_EXCLUDE_REGEX='^(server/|\.ci/|scripts/|bench/|tests/integration/(?!targets/)|tests/conftest\.py$|Makefile$)'
 
 die() {
   echo "$(basename "$0"): $*" >&2
@@ -79,7 +81,7 @@ layout_collection() {
   (
     cd "${ROOT}" || exit 1
     git ls-files -z --cached --others --exclude-standard \
-      | grep -zEv "${LAYOUT_EXCLUDE_REGEX}" \
+      | grep -zPv "${LAYOUT_EXCLUDE_REGEX}" \
       | while IFS= read -r -d '' path; do
         if [[ -f "${path}" || -L "${path}" ]]; then
           printf '%s\0' "${path}"

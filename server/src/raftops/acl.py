@@ -117,7 +117,6 @@ class ACLResolver:
         self.store = ACLStore(state)
         self._cache: OrderedDict[str, Identity] = OrderedDict()
         self._lock = threading.Lock()
-        self.etcd_reads = 0  # requests made to resolve tokens (for tests and metrics)
 
     def authorize(self, secret: str, capability: str, **scope: Any) -> Identity:
         identity = self.resolve(secret)
@@ -147,14 +146,11 @@ class ACLResolver:
     # -- loading ------------------------------------------------------------------------------------
     def _load(self, secret: str) -> Identity:
         if secret == "":
-            self.etcd_reads += 1
             _, (policies,) = self.state.read_many([(POLICY_PREFIX, True)])
             return self._build(secret, None, policies)
-        self.etcd_reads += 1
         accessor = self.store.accessor_for(secret)
         if accessor is None:
             raise NomadError(403, TOKEN_NOT_FOUND)
-        self.etcd_reads += 1
         _, (tokens, policies) = self.state.read_many([(TOKEN_PREFIX + accessor, False), (POLICY_PREFIX, True)])
         if not tokens:
             raise NomadError(403, TOKEN_NOT_FOUND)
@@ -167,7 +163,6 @@ class ACLResolver:
             token_path = TOKEN_PREFIX + cached.token["AccessorID"]
             conditions.insert(0, Condition(token_path, cached.token_index))
             reads.insert(0, (token_path, False))
-        self.etcd_reads += 1
         unchanged, _, fresh = self.state.read_if_changed(conditions, reads)
         if unchanged:
             return cached

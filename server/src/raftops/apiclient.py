@@ -44,8 +44,16 @@ def env_token() -> str:
 
 
 class APIClient:
-    def __init__(self, addr: str | None = None, token: str | None = None, *, timeout: float = 30.0,
-                 ca_file: str | None = None, cert_file: str | None = None, key_file: str | None = None):
+    def __init__(
+        self,
+        addr: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+    ):
         self.addr = (addr or env_addr()).rstrip("/")
         self.token = env_token() if token is None else token
         self.timeout = timeout
@@ -63,9 +71,17 @@ class APIClient:
         q = {k: v for k, v in (query or {}).items() if v is not None}
         return f"{self.addr}{path}" + (f"?{urlencode(q)}" if q else "")
 
-    def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: Any = None,
-                raw_body: bytes | None = None, headers: dict[str, str] | None = None,
-                expect: tuple[int, ...] = (200,)) -> APIResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        raw_body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+    ) -> APIResponse:
         hdrs = dict(headers or {})
         if self.token:
             hdrs["X-Nomad-Token"] = self.token
@@ -74,21 +90,38 @@ class APIClient:
             data = json.dumps(body).encode()
             hdrs.setdefault("Content-Type", "application/json")
         try:
-            resp = self._pool.request(method, self.url(path, query), body=data, headers=hdrs,
-                                      timeout=urllib3.Timeout(connect=5.0, read=self.timeout))
+            resp = self._pool.request(
+                method,
+                self.url(path, query),
+                body=data,
+                headers=hdrs,
+                timeout=urllib3.Timeout(connect=5.0, read=self.timeout),
+            )
         except urllib3.exceptions.HTTPError as exc:
             raise APIError(0, f"Error querying {self.addr}: {exc}") from exc
         if resp.status not in expect:
             raise APIError(resp.status, resp.data.decode(errors="replace"))
         return APIResponse(resp.status, dict(resp.headers), resp.data)
 
-    def stream(self, method: str, path: str, *, query: dict[str, Any] | None = None,
-               body_iter: Iterator[bytes] | bytes | None = None) -> Any:
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body_iter: Iterator[bytes] | bytes | None = None,
+    ) -> Any:
         """A streaming request/response (snapshots): returns the urllib3 response, not preloaded."""
         hdrs = {"X-Nomad-Token": self.token} if self.token else {}
         try:
-            resp = self._pool.request(method, self.url(path, query), body=body_iter, headers=hdrs,
-                                      preload_content=False, timeout=urllib3.Timeout(connect=5.0, read=self.timeout))
+            resp = self._pool.request(
+                method,
+                self.url(path, query),
+                body=body_iter,
+                headers=hdrs,
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=5.0, read=self.timeout),
+            )
         except urllib3.exceptions.HTTPError as exc:
             raise APIError(0, f"Error querying {self.addr}: {exc}") from exc
         if resp.status != 200:

@@ -86,6 +86,11 @@ class LocalCluster:
     ):
         self.base = Path(base_dir).resolve()
         self.token = token
+        # Settings merged into every agent's config; kept in the state directory so that a later
+        # `start` (another process) starts agents the same way.
+        overrides = self.base / "agent-overrides.yaml"
+        if agent_config is None and overrides.exists():
+            agent_config = yaml.safe_load(overrides.read_text()) or {}
         self.agent_config = agent_config or {}
         self.nodes = [
             Node(f"server{i + 1}", host, self.base / f"server{i + 1}", http_port, client_port, peer_port)

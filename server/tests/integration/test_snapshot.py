@@ -285,12 +285,29 @@ def test_rejected_archives_change_nothing(local_cluster: LocalCluster) -> None:
 GROUP = 120  # keys one commit always writes together: 120 puts + state-touched stay under etcd's 128 ops
 
 
+def inv_batches(body: bytes) -> set[int]:
+    """Which restore txns carry the ``inv/`` group: two means a restore that wrote into the live
+    generation txn by txn would expose a mix of old and new values to the readers below."""
+    with archive.verify([body]) as verified:
+        batches = generations._batches(verified.records(), b"/raftops/v1/data/x/")
+        return {
+            n
+            for n, (ops, _, _) in enumerate(batches)
+            for op in ops
+            if b"/inv/" in base64.b64decode(op["request_put"]["key"])
+        }
+
+
 def test_restore_is_atomic_for_concurrent_readers_and_writers(local_cluster: LocalCluster) -> None:
     endpoints = [n.etcd.client_url for n in local_cluster.nodes]
     setup = StateStore(Etcd(endpoints, timeout=10.0))
     assert setup.commit([], [Write(f"inv/{k:03d}", b"snap") for k in range(GROUP)]).succeeded
     fill(setup, "filler/", 3000, 1024)  # ~3 MB, so each restore has a window worth racing with
     body = save(local_cluster.nodes[0].api)
+    if len(inv_batches(body)) < 2:  # make the group straddle two restore txns (see inv_batches)
+        fill(setup, "filler-extra/", 64, 16)
+        body = save(local_cluster.nodes[0].api)
+    assert len(inv_batches(body)) == 2
 
     stop = threading.Event()
     violations: list[str] = []
@@ -478,8 +495,10 @@ def test_restore_batches_stay_within_etcd_limits(etcd: Etcd) -> None:
     rnd = random.Random(7)
     records = [StateRecord(f"big/{i}", rnd.randbytes(600_000), 0, 0) for i in range(6)]
     records += [StateRecord(f"small/{i:04d}", b"s" * 10, 0, 0) for i in range(300)]
+    batches = list(generations._batches(records, b"/raftops/v1/data/2/"))
+    assert all(len(ops) <= 128 and payload <= generations.MAX_TXN_PAYLOAD for ops, _, payload in batches)
     result = state.restore(records)
-    assert result.items == 306 and result.txns >= 6 + 3  # one big value per txn, 128 small ones per txn
+    assert result.items == 306 and result.txns == len(batches) >= 6  # no two 600 kB values share a txn
     assert dump(state) == {r.path: r.value for r in records}
 
     pointer = etcd.get(POINTER)

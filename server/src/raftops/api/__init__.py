@@ -15,6 +15,7 @@ FAMILIES: list[str] = [
     "operator_raft",
     "autopilot",
     "snapshot",
+    "raftops_ext",
 ]
 
 

@@ -34,7 +34,7 @@ from ..aclstore import (
 from . import gobody
 from .gobody import ANY, BOOL, STRING, STRINGS, BodyError, Struct
 from .http import App
-from .nomad import NomadError, json_response, nomad_handler, query_meta, set_index, set_meta
+from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta
 
 VALID_POLICY_NAME = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
 MAX_POLICY_DESCRIPTION = 256
@@ -267,11 +267,11 @@ def register(app: App, agent: Any) -> None:
                 raise NomadError(400, f"policy 0 invalid: {multierror(errors)}")
             doc["Hash"] = policy_hash(doc["Name"], doc["Description"], doc["Rules"], job)
             index = store.put_policy(doc)
-            return set_index(Response(status=200), index)
+            return set_index(empty(200), index)
         require_enabled()
         caller(request, acl.MANAGEMENT)
         index = store.delete_policy(name)
-        return set_index(Response(status=200), index)
+        return set_index(empty(200), index)
 
     def self_policies(request: Request) -> Response:
         if request.method != "GET":
@@ -329,7 +329,7 @@ def register(app: App, agent: Any) -> None:
         res = store.delete_tokens([stored])
         if not res.succeeded:
             raise NomadError(409, "the token changed while it was being deleted; retry")
-        return set_index(Response(status=200), res.index)
+        return set_index(empty(200), res.index)
 
     def token_self(request: Request) -> Response:
         if not agent.config.acl_enabled:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from .. import acl, gotime
 from .. import license as lic
 from .http import App
-from .nomad import NomadError, json_response, nomad_handler, set_index, set_meta
+from .nomad import NomadError, empty, json_response, nomad_handler, set_index, set_meta
 
 LICENSE_PATH = "operator/license"
 WRITE_ATTEMPTS = 5
@@ -36,7 +36,7 @@ def register(app: App, agent: Any) -> None:
             acl.authorize(agent, request, acl.LICENSE_READ)
             stored = current()
             if stored is None:
-                return Response(status=204)
+                return empty(204)
             doc, index = stored
             body = {
                 "KnownLeader": True,

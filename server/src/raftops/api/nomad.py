@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .. import __version__, metrics
+from .. import __version__, acl, metrics
 from ..cluster import view
 from ..store.gateway import EtcdError
 from ..store.state import StateError
@@ -53,6 +53,13 @@ def query_meta(index: int, *, known_leader: bool = True, last_contact_ms: int = 
         "KnownLeader": known_leader,
         "NextToken": next_token,
     }
+
+
+def empty(status: int = 200) -> Response:
+    """A response with no body and, as from Nomad's ``wrap`` for a nil result, no Content-Type."""
+    response = Response(status=status)
+    del response.headers["Content-Type"]
+    return response
 
 
 def set_index(response: Response, index: int) -> Response:
@@ -106,6 +113,7 @@ def register(app: App, agent: Any) -> None:
 
     @nomad_handler
     def agent_self(request: Request) -> Any:
+        acl.authorize(agent, request, acl.AGENT_READ)
         return agent.self_info()
 
     def agent_health(request: Request) -> Response:
@@ -115,6 +123,7 @@ def register(app: App, agent: Any) -> None:
 
     @nomad_handler
     def agent_metrics(request: Request) -> Any:
+        # Nomad serves metrics without an ACL check (command/agent/metrics_endpoint.go).
         agent.refresh_metrics()
         if request.args.get("format") == "prometheus":
             return Response(metrics.prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
@@ -122,6 +131,7 @@ def register(app: App, agent: Any) -> None:
 
     @nomad_handler
     def agent_members(request: Request) -> Any:
+        acl.authorize(agent, request, acl.NODE_READ)
         return agent.members_info()
 
     app.route("/v1/status/leader", status_leader, methods=["GET"])
@@ -134,6 +144,7 @@ def register(app: App, agent: Any) -> None:
 
 __all__ = [
     "NomadError",
+    "empty",
     "json_response",
     "nomad_handler",
     "query_meta",

@@ -37,6 +37,7 @@ PATH = "/v1/operator/snapshot"
 INVALID_METHOD = "Invalid method"
 RESTORE_FAILED = "failed to restore from snapshot: "
 READ_CHUNK = 256 * 1024
+GZIP_LEVEL_ENV = "RAFTOPS_SNAPSHOT_GZIP_LEVEL"
 
 
 class _StreamError(Exception):
@@ -65,13 +66,24 @@ def tmp_dir(agent: Any) -> str | None:
     return path
 
 
+def gzip_level() -> int:
+    """``RAFTOPS_SNAPSHOT_GZIP_LEVEL`` (0-9): CPU against archive size; see docs/snapshot-format.md."""
+    raw = os.environ.get(GZIP_LEVEL_ENV, "")
+    if not raw:
+        return archive.DEFAULT_COMPRESSION_LEVEL
+    if not raw.isdigit() or int(raw) > 9:
+        raise ValueError(f"{GZIP_LEVEL_ENV} must be a gzip level from 0 to 9, not {raw!r}")
+    return int(raw)
+
+
 def register(app: App, agent: Any) -> None:
     agent.duties.append(service.GenerationCollector())
+    level = gzip_level()
 
     def save(request: Request) -> Response:
         acl.authorize(agent, request, acl.MANAGEMENT)
         stale = parse_stale(request)
-        snap = service.save(agent.state, stale=stale, tmp_dir=tmp_dir(agent))
+        snap = service.save(agent.state, stale=stale, tmp_dir=tmp_dir(agent), level=level)
         response = Response(
             snap.chunks(),
             status=200,

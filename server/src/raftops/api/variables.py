@@ -20,7 +20,7 @@ from ..store.state import Item
 from . import gobody
 from .gobody import ANY, STRING, STRING_MAP, UINT64, BodyError, Struct
 from .http import App
-from .nomad import NomadError, json_response, nomad_handler, query_meta, set_index, set_meta
+from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta
 
 WRITE_ATTEMPTS = 5
 LOCK_PARAMS = ("lock-acquire", "lock-release", "lock-renew")
@@ -151,12 +151,12 @@ def register(app: App, agent: Any) -> None:
             if current is None:
                 if cas is not None and cas != 0:
                     return conflict(identity, namespace, path, None)
-                return set_index(Response(status=204), rev)  # nothing to delete: no write
+                return set_index(empty(204), rev)  # nothing to delete: no write
             if cas is not None and cas != current.modify_index:
                 return conflict(identity, namespace, path, current)
             res = state.delete(key, cas=current.modify_index)
             if res.succeeded:
-                return set_index(Response(status=204), res.index)
+                return set_index(empty(204), res.index)
             if cas is not None:
                 return conflict(identity, namespace, path, res.current)
         raise NomadError(500, "the variable kept changing while it was being deleted; try again")

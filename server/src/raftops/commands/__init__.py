@@ -19,6 +19,7 @@ GROUPS: list[str] = [
     "license",
     "acl",
     "operator_snapshot",
+    "backup_sidecar",
 ]
 
 

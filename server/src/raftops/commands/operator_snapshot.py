@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -43,7 +44,7 @@ def save(args: argparse.Namespace) -> int:
     now = time.localtime()
     path = args.file or f"raftops-state-{now.tm_year:04d}{now.tm_mon:02d}{now.tm_mday:02d}-{int(time.time())}.snap"
     if os.path.lexists(path):
-        print(f"Error: Destination file already exists: {path!r}", file=sys.stderr)
+        print(f"Error: Destination file already exists: {json.dumps(path)}", file=sys.stderr)
         return 1
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")  # mode 0600
@@ -79,7 +80,7 @@ def save(args: argparse.Namespace) -> int:
         try:
             os.link(tmp, path)  # unlike rename, never replaces a file that appeared meanwhile
         except FileExistsError:
-            print(f"Error: Destination file already exists: {path!r}", file=sys.stderr)
+            print(f"Error: Destination file already exists: {json.dumps(path)}", file=sys.stderr)
             return 1
         _fsync_dir(directory)
     finally:

@@ -26,6 +26,7 @@ MAX_PATH_BYTES = 64 * 1024
 MAX_VALUE_BYTES = 2 * 1024 * 1024  # etcd refuses requests over 1.5 MiB, so no stored value is larger
 
 _LEN = struct.Struct(">I")
+_TAG_LEN = struct.Struct(">BI")
 _INDEXES = struct.Struct(">QQ")
 _END = struct.Struct(">Q")
 _FLUSH_BYTES = 1 << 20
@@ -65,15 +66,18 @@ class StateBinWriter:
         if self._last is not None and path <= self._last:
             raise StateFormatError(f"records out of order: {record.path!r} after {self._last.decode()!r}")
         self._last = path
-        buf = self._buf
-        buf.append(TAG_RECORD)
-        buf += _LEN.pack(len(path))
-        buf += path
-        buf += _LEN.pack(len(record.value))
-        buf += record.value
-        buf += _INDEXES.pack(record.create_index, record.modify_index)
+        value = record.value
+        self._buf += b"".join(
+            (
+                _TAG_LEN.pack(TAG_RECORD, len(path)),
+                path,
+                _LEN.pack(len(value)),
+                value,
+                _INDEXES.pack(record.create_index, record.modify_index),
+            )
+        )
         self.count += 1
-        if len(buf) >= _FLUSH_BYTES:
+        if len(self._buf) >= _FLUSH_BYTES:
             self._flush()
 
     def finish(self) -> tuple[int, bytes]:

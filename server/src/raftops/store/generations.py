@@ -166,6 +166,30 @@ def _write_generation(
     return items, payload, txns
 
 
+def _flip(store: StateStore, name: str, pointer_mod: int, marker: bytes, marker_rev: int) -> int:
+    """Point the state at generation ``name`` in one txn; returns the revision of the flip."""
+    try:
+        res = store.etcd.txn(
+            [cmp_mod(POINTER, pointer_mod), cmp_create(marker, marker_rev)],
+            [op_put(POINTER, name.encode()), op_put(TOUCHED, name.encode()), op_delete(marker)],
+            [op_get(POINTER), op_get(marker)],
+        )
+    except EtcdError:
+        # The answer may be lost after the flip applied (a leader change): look before failing.
+        current = store.etcd.get(POINTER)
+        if current is not None and current.value == name.encode():
+            return current.mod_revision
+        raise
+    if res.succeeded:
+        return res.revision
+    now = res.ranges()[0]
+    if now and now[0].value == name.encode():
+        return now[0].mod_revision  # applied, answer lost, and the retry found the pointer already moved
+    if not now or now[0].mod_revision != pointer_mod:
+        raise RestoreError("another restore replaced the state meanwhile; this restore was abandoned")
+    raise RestoreError("the restore marker vanished (its lease expired); the restore was abandoned")
+
+
 def _delete_generation(store: StateStore, name: str) -> bool:
     """Delete ``data/<name>/`` unless it is current or a restore is writing it (one txn)."""
     marker = RESTORES + name.encode()
@@ -187,24 +211,15 @@ def restore(store: StateStore, records: Iterable[Record], *, workers: int = REST
         marker = RESTORES + name.encode()
         prefix = DATA + name.encode() + b"/"
         items, payload, txns = _write_generation(store, records, prefix, marker, marker_rev, workers)
-        res = store.etcd.txn(
-            [cmp_mod(POINTER, pointer_mod), cmp_create(marker, marker_rev)],
-            [op_put(POINTER, name.encode()), op_put(TOUCHED, name.encode()), op_delete(marker)],
-            [op_get(POINTER), op_get(marker)],
-        )
-        if not res.succeeded:
-            now, mark = res.ranges()
-            if not now or now[0].mod_revision != pointer_mod:
-                raise RestoreError("another restore replaced the state meanwhile; this restore was abandoned")
-            raise RestoreError("the restore marker vanished (its lease expired); the restore was abandoned")
+        flip_revision = _flip(store, name, pointer_mod, marker, marker_rev)
         flipped = True
-        store.adopt_generation(name, res.revision)
+        store.adopt_generation(name, flip_revision)
         deleted = False
         try:
             deleted = _delete_generation(store, previous)
         except EtcdError as exc:  # the duty holder's collect_garbage finishes it
             log.warning("could not delete the old state generation %s yet: %s", previous, exc)
-        return RestoreResult(name, previous, res.revision, items, payload, txns, deleted)
+        return RestoreResult(name, previous, flip_revision, items, payload, txns, deleted)
     finally:
         lease.close()  # drops the marker if the flip did not
         if name and not flipped:

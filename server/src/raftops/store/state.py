@@ -4,6 +4,8 @@ Key layout (schema 1)::
 
     /raftops/v1/cluster/generation          -> current data generation (e.g. "1")
     /raftops/v1/cluster/servers/<uuid>       -> registration of one raftops server (JSON)
+    /raftops/v1/cluster/generation-seq       -> the last generation number a restore took (never reused)
+    /raftops/v1/cluster/restores/<gen>       -> "a restore is writing <gen>", on that restore's lease
     /raftops/v1/data/<generation>/<path>     -> the state that snapshots save and restore
     /raftops-ephemeral/v1/...                -> liveness keys on leases, elections: never state
 

@@ -1,0 +1,44 @@
+"""raftops extensions to the Nomad API family (not in Nomad).
+
+``GET /v1/raftops/state`` -> ``{"Revision": N, "EtcdVersion": "3.4.23", "RaftopsVersion": "0.1.0",
+"Generation": "1"}``: the state revision (the mod_revision of the key every state txn rewrites;
+leases, elections and liveness never move it), read with the generation pointer in one etcd txn,
+and the versions of this agent and of its local etcd member. The backup sidecar reads it before
+each backup to skip unchanged state without downloading a snapshot. ACL: operator:read (a
+management token has it). Errors follow Nomad's text/plain convention.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from .. import __version__, acl
+from ..store.etcd import op_get
+from ..store.state import POINTER, TOUCHED
+from .http import App
+from .nomad import nomad_handler
+
+STATE_PATH = "/v1/raftops/state"
+
+
+def cluster_state(agent: Any) -> dict[str, Any]:
+    res = agent.etcd.txn([], [op_get(TOUCHED), op_get(POINTER)])
+    touched, pointer = res.ranges()
+    status = agent.etcd.status()  # any member: the version is the same cluster-wide between upgrades
+    return {
+        "Revision": touched[0].mod_revision if touched else 0,
+        "EtcdVersion": status.version,
+        "RaftopsVersion": __version__,
+        "Generation": pointer[0].value.decode() if pointer else "",
+    }
+
+
+def register(app: App, agent: Any) -> None:
+    @nomad_handler
+    def state(request: Request) -> Any:
+        acl.authorize(agent, request, acl.OPERATOR_READ)
+        return cluster_state(agent)
+
+    app.route(STATE_PATH, state, methods=["GET"])
