@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,6 +51,36 @@ def free_hosts() -> tuple[str, ...]:
         if not any(h in busy for h in hexes):
             return hosts
     raise RuntimeError("no free 127.0.24x.0/24 block")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU time of a process (fields 14 and 15 of /proc/PID/stat)."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CPUMeter:
+    """CPU seconds the serving agent, the etcd members and child processes (etcdctl) spend."""
+
+    def __init__(self, agent_pid: int, etcd_pids: list[int]):
+        self.agent_pid, self.etcd_pids = agent_pid, etcd_pids
+
+    def sample(self) -> tuple[float, float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (
+            cpu_seconds(self.agent_pid),
+            sum(cpu_seconds(p) for p in self.etcd_pids),
+            children.ru_utime + children.ru_stime,
+        )
+
+
+def per_run(
+    before: tuple[float, float, float], after: tuple[float, float, float], runs: int, child: bool = False
+) -> str:
+    """CPU per run: the client (the agent, this process, or etcdctl) / the three etcd members."""
+    agent, etcd, children = ((a - b) / runs for a, b in zip(after, before, strict=True))
+    return f"{children if child else agent:.1f} / {etcd:.1f}"
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -160,7 +191,7 @@ def etcdctl_save(endpoint: str, path: Path) -> tuple[float, int]:
 def rss_row(label: str, before: dict[str, int], after: dict[str, int], state_mb: float) -> tuple[str, ...]:
     delta = (after["VmHWM"] - before["VmHWM"]) / MB
     notes = f"idle {before['VmHWM'] / MB:.1f} MB, delta {delta:.1f} MB; goal < {2 * state_mb:.0f} MB"
-    return (label, f"{after['VmHWM'] / MB:.1f} MB", "", "", notes)
+    return (label, f"{after['VmHWM'] / MB:.1f} MB", "", "", "", notes)
 
 
 def machine() -> str:
@@ -209,62 +240,78 @@ def main() -> int:
 
         saver, restorer = cluster.nodes[0], cluster.nodes[1]
         saver_pid, restorer_pid = cluster.pid(saver, "agent"), cluster.pid(restorer, "agent")
+        etcd_pids = [cluster.pid(n, "etcd") for n in cluster.nodes]
         saver_before, restorer_before = proc_status(saver_pid), proc_status(restorer_pid)
+        saver_cpu, restorer_cpu = CPUMeter(saver_pid, etcd_pids), CPUMeter(restorer_pid, etcd_pids)
 
         snap = base / "raftops.snap"
         saves = []
+        cpu0 = saver_cpu.sample()
         for _ in range(args.runs):
             snap.unlink(missing_ok=True)
             saves.append(api_save(http, saver.api, snap))
+        save_cpu = per_run(cpu0, saver_cpu.sample(), args.runs)
         save_s = statistics.median(s for s, _ in saves)
         archive_bytes = saves[-1][1]
         saver_after = proc_status(saver_pid)
 
+        own = CPUMeter(os.getpid(), etcd_pids)
+        cpu0 = own.sample()
         reads = [gateway_read(state, service.PAGE_ITEMS) for _ in range(args.runs)]
+        read_cpu = per_run(cpu0, own.sample(), args.runs)
         read_s = statistics.median(reads)
 
         leader = etcd.status().leader
         leader_url = next(m.client_urls[0] for m in etcd.members()[1] if m.id == leader)
+        cpu0 = saver_cpu.sample()
         runs = [etcdctl_save(leader_url, base / "etcd.db") for _ in range(args.runs)]
+        etcdctl_cpu = per_run(cpu0, saver_cpu.sample(), args.runs, child=True)
         etcdctl_s = statistics.median(s for s, _ in runs)
         db_bytes = runs[-1][1]
 
+        cpu0 = restorer_cpu.sample()
         restore_s = api_restore(http, restorer.api, snap)
+        restore_cpu = per_run(cpu0, restorer_cpu.sample(), 1)
         restorer_after = proc_status(restorer_pid)
         after_items, _, after = state_digest(StateStore(Etcd([n.etcd.client_url for n in cluster.nodes], timeout=30.0)))
         equal = after == before and after_items == items
 
+        def timings(values: list[float]) -> str:
+            return f"median of {len(values)}: " + ", ".join(f"{v:.2f}" for v in values)
+
         rows = [
-            ("operation", "time", "MB/s of state", "bytes", "notes"),
+            ("operation", "time", "MB/s of state", "bytes", "CPU s: client / 3 etcd", "notes"),
             (
                 "raftops save (GET, agent 1)",
                 f"{save_s:.2f} s",
                 f"{state_mb / save_s:.1f}",
                 f"{archive_bytes:,}",
-                f"median of {args.runs}: " + ", ".join(f"{s:.2f}" for s, _ in saves),
+                save_cpu,
+                timings([s for s, _ in saves]),
             ),
             (
                 "etcdctl snapshot save (leader)",
                 f"{etcdctl_s:.2f} s",
                 f"{state_mb / etcdctl_s:.1f}",
                 f"{db_bytes:,}",
-                f"median of {args.runs}: "
-                + ", ".join(f"{s:.2f}" for s, _ in runs)
-                + f"; {db_bytes / MB / etcdctl_s:.1f} MB/s of db",
+                etcdctl_cpu,
+                timings([s for s, _ in runs]) + f"; {db_bytes / MB / etcdctl_s:.1f} MB/s of db",
             ),
-            ("save time ratio (raftops / etcdctl)", f"{save_s / etcdctl_s:.2f}x", "", "", "goal: <= 1.00x"),
+            ("save time ratio (raftops / etcdctl)", f"{save_s / etcdctl_s:.2f}x", "", "", "", "goal: <= 1.00x"),
             (
                 "gateway range of all keys, no packing",
                 f"{read_s:.2f} s",
                 f"{state_mb / read_s:.1f}",
                 "",
-                f"median of {args.runs}, pages of {service.PAGE_ITEMS}: the floor of a gateway-based save",
+                read_cpu,
+                timings(reads) + f"; pages of {service.PAGE_ITEMS}: the floor of any gateway-based save",
             ),
             (
                 "raftops restore (PUT, agent 2)",
                 f"{restore_s:.2f} s",
                 f"{state_mb / restore_s:.1f}",
                 f"{archive_bytes:,}",
+                restore_cpu,
                 f"goal: < 10 s; state equal after restore: {'yes' if equal else 'NO'}",
             ),
             rss_row("agent 1 peak RSS (VmHWM), save", saver_before, saver_after, state_mb),
@@ -276,6 +323,7 @@ def main() -> int:
             print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
             if n == 0:
                 print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (2 CPUs shared with etcd and everything else)")
         etcd.close()
         return 0 if equal else 1
     finally:

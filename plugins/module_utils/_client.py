@@ -341,23 +341,35 @@ class RaftopsClient(object):
         """Build a client from an AnsibleModule whose argument spec includes argument_spec()."""
         return cls(module.params, warn=module.warn)
 
-    def get(self, path, query=None, body=None, headers=None, retry=False, raw=False):
-        return self.request("GET", path, query=query, body=body, headers=headers, retry=retry, raw=raw)
+    def get(self, path, query=None, body=None, headers=None, retry=False, raw=False, accept_status=()):
+        return self.request(
+            "GET", path, query=query, body=body, headers=headers, retry=retry, raw=raw, accept_status=accept_status
+        )
 
-    def put(self, path, query=None, body=None, headers=None, retry=False, raw=False):
-        return self.request("PUT", path, query=query, body=body, headers=headers, retry=retry, raw=raw)
+    def put(self, path, query=None, body=None, headers=None, retry=False, raw=False, accept_status=()):
+        return self.request(
+            "PUT", path, query=query, body=body, headers=headers, retry=retry, raw=raw, accept_status=accept_status
+        )
 
-    def post(self, path, query=None, body=None, headers=None, retry=False, raw=False):
-        return self.request("POST", path, query=query, body=body, headers=headers, retry=retry, raw=raw)
+    def post(self, path, query=None, body=None, headers=None, retry=False, raw=False, accept_status=()):
+        return self.request(
+            "POST", path, query=query, body=body, headers=headers, retry=retry, raw=raw, accept_status=accept_status
+        )
 
-    def delete(self, path, query=None, body=None, headers=None, retry=False, raw=False):
-        return self.request("DELETE", path, query=query, body=body, headers=headers, retry=retry, raw=raw)
+    def delete(self, path, query=None, body=None, headers=None, retry=False, raw=False, accept_status=()):
+        return self.request(
+            "DELETE", path, query=query, body=body, headers=headers, retry=retry, raw=raw, accept_status=accept_status
+        )
 
-    def request(self, method, path, query=None, body=None, headers=None, retry=False, raw=False):
+    def request(self, method, path, query=None, body=None, headers=None, retry=False, raw=False, accept_status=()):
         """Send one request and return a RaftopsResponse, or raise RaftopsAPIError.
 
         ``retry`` marks the call as safe to repeat (a read, or an idempotent or CAS-guarded write): only then are
         connection errors, timeouts, HTTP 429 and HTTP 5xx retried, up to ``retries`` times with backoff_delay().
+
+        ``accept_status`` lists HTTP error statuses that are answers rather than failures for this call (the 429 of
+        an unhealthy autopilot health report, the 409 of a variable CAS conflict): they are returned as a
+        RaftopsResponse, never raised and never retried.
         """
         url = build_url(self.base_url, path, query)
         request_headers = {"Accept": "application/json"}
@@ -379,6 +391,8 @@ class RaftopsClient(object):
                     response.close()
                 return self._response(response, content, raw)
             except HTTPError as exc:
+                if exc.code in accept_status:
+                    return self._accepted_error(exc, raw)
                 error = self._http_error(exc, method, path)
                 if not is_retryable_status(error.status):
                     raise error from None
@@ -411,6 +425,15 @@ class RaftopsClient(object):
         status = getattr(response, "status", None) or response.getcode()
         data = content if raw else decode_body(content, headers.get("content-type"))
         return RaftopsResponse(status, headers, data, content)
+
+    def _accepted_error(self, exc, raw):
+        try:
+            content = exc.read()
+        except Exception:  # pylint: disable=broad-except
+            content = b""
+        headers = dict((k.lower(), v) for k, v in exc.headers.items()) if exc.headers is not None else {}
+        data = content if raw else decode_body(content, headers.get("content-type"))
+        return RaftopsResponse(exc.code, headers, data, content)
 
     def _http_error(self, exc, method, path):
         try:

@@ -50,6 +50,10 @@ class Config:
     dev: bool = False
     # Autopilot removes an etcd member unreachable for longer than this (seconds) when CleanupDeadServers is on.
     autopilot_dead_server_threshold: float = 300.0
+    # Snapshot management (docs/api/sm.md). sm_test_clock enables POST /_plugins/_sm/_test/clock: tests only.
+    sm_test_clock: bool = False
+    sm_path_repo: list[str] = field(default_factory=list)  # like OpenSearch path.repo; empty = any absolute path
+    sm_s3: dict[str, str] = field(default_factory=dict)  # S3 defaults and credentials: access_key, secret_key, ...
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -104,6 +108,7 @@ class Config:
             raise ConfigError("autopilot.dead_server_threshold must be a positive number of seconds")
         if self.heartbeat_ttl < 2:
             raise ConfigError("heartbeat_ttl must be at least 2 seconds")
+        self._validate_sm()
         if not self.dev and not self.data_dir:
             raise ConfigError("data_dir is required (it keeps the server ID across restarts)")
         for name in ("advertise_http", "advertise_raft"):
@@ -117,6 +122,21 @@ class Config:
             for f in (tls.ca_file, tls.cert_file, tls.key_file):
                 if f and not Path(f).is_file():
                     raise ConfigError(f"{tls_name}: file {f} does not exist")
+
+    def _validate_sm(self) -> None:
+        if isinstance(self.sm_path_repo, str):
+            self.sm_path_repo = [p for p in self.sm_path_repo.split(",") if p]
+        if not isinstance(self.sm_path_repo, list) or not all(
+            isinstance(p, str) and p.startswith("/") for p in self.sm_path_repo
+        ):
+            raise ConfigError("sm.path_repo must be a list of absolute directory paths")
+        allowed = {"access_key", "secret_key", "session_token", "region", "endpoint", "path_style_access", "bucket"}
+        if not isinstance(self.sm_s3, dict):
+            raise ConfigError("sm.s3 must be a mapping")
+        bad = sorted(set(self.sm_s3) - allowed)
+        if bad:
+            raise ConfigError(f"unknown keys in sm.s3: {', '.join(bad)}")
+        self.sm_s3 = {k: str(v) for k, v in self.sm_s3.items()}
 
     @property
     def http_address(self) -> str:
@@ -167,6 +187,9 @@ _NESTED = {
     ("acl", "enabled"): "acl_enabled",
     ("license", "public_key"): "license_public_key",
     ("autopilot", "dead_server_threshold"): "autopilot_dead_server_threshold",
+    ("sm", "test_clock"): "sm_test_clock",
+    ("sm", "path_repo"): "sm_path_repo",
+    ("sm", "s3"): "sm_s3",
 }
 
 

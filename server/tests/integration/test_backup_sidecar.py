@@ -34,6 +34,7 @@ from raftops.store.state import POINTER, StateStore
 
 from ..conftest import next_hosts, run_cli, wait_for
 from ..s3server import moto_server
+from .nomadhttp import wait_configs_ready
 
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5, read=120))
 TEXT = "text/plain; charset=utf-8"
@@ -186,6 +187,7 @@ def test_state_endpoint_reports_the_state_revision(local_cluster: LocalCluster) 
 def test_periodic_backups_one_per_change_none_while_idle(
     local_cluster: LocalCluster, sidecars: list[Sidecar], tmp_path: Path
 ) -> None:
+    wait_configs_ready(local_cluster)  # the duty holder's one-off defaults are written by now
     sidecar = fs_sidecar(sidecars, local_cluster, tmp_path, "-interval", "2")
     store = tmp_path / "backups"
     wait_for(lambda: len(backups_in(store)) == 1, timeout=20, message="the first periodic backup")
@@ -421,6 +423,7 @@ def test_latest_backup_restores_into_a_fresh_cluster(
     fresh = LocalCluster(cluster_root / "restore-target", next_hosts(1), token="raftops-restore-target")
     try:
         fresh.up(timeout=60)
+        wait_configs_ready(fresh)  # its own defaults land before the restore, not after it
         assert state_of(fresh)[1] != source
         resp = request("PUT", f"{fresh.nodes[0].api}/v1/operator/snapshot", body=body)
         assert (resp.status, resp.data) == (200, b"")
@@ -429,6 +432,16 @@ def test_latest_backup_restores_into_a_fresh_cluster(
         assert restored.status == 200 and json.loads(restored.data)["Items"]["n"] == "7"
         prod = request("GET", f"{fresh.nodes[0].api}/v1/var/restore/other?namespace=prod")
         assert json.loads(prod.data)["Items"] == {"ns": "prod"}
+
+        # The old cluster's backups are no place for the new cluster's: its revisions start lower.
+        workdir = tmp_path / "fresh-sidecar"
+        workdir.mkdir()
+        config = {"addr": fresh.api_addresses, "dir": str(tmp_path / "backups"), "backup_interval_in_second": 3600}
+        misplaced = Sidecar(workdir, config)
+        sidecars.append(misplaced)
+        refused = misplaced.start().call("/v1/backupnow")
+        assert refused.status == 500 and b"give this cluster its own storage location" in refused.data
+        assert len(backups_in(tmp_path / "backups")) == 1
     finally:
         fresh.destroy()
 
@@ -483,6 +496,56 @@ def test_sigkill_during_a_backup_leaves_only_whole_backups(
     assert fresh["revision"] == state_of(local_cluster)[0] > whole["revision"]
     assert len(backups_in(store)) == 2
     archive.verify([(store / backups_in(store)[-1]).read_bytes()]).close()
+
+
+# -- ACLs -----------------------------------------------------------------------------------------------------
+def test_acl_tokens_for_the_state_endpoint_and_the_sidecar(
+    sidecars: list[Sidecar], tmp_path: Path, cluster_root: Path
+) -> None:
+    secured = LocalCluster(
+        cluster_root / "backup-acl", next_hosts(1), token="raftops-backup-acl", agent_config={"acl_enabled": True}
+    )
+    try:
+        secured.up(timeout=60)
+        api = secured.nodes[0].api
+        mgmt = json.loads(request("POST", f"{api}/v1/acl/bootstrap").data)["SecretID"]
+        as_mgmt = {"X-Nomad-Token": mgmt}
+        policy = {"Name": "op-read", "Rules": 'operator { policy = "read" }'}
+        assert request("POST", f"{api}/v1/acl/policy/op-read", body=json.dumps(policy), headers=as_mgmt).status == 200
+        token = {"Name": "op-read", "Type": "client", "Policies": ["op-read"]}
+        created = request("POST", f"{api}/v1/acl/token", body=json.dumps(token), headers=as_mgmt)
+        op_read = json.loads(created.data)["SecretID"]
+
+        state = f"{api}/v1/raftops/state"
+        denied = request("GET", state)
+        assert (denied.status, denied.data) == (403, b"Permission denied")
+        assert request("GET", state, headers={"X-Nomad-Token": op_read}).status == 200
+        assert request("GET", state, headers={"Authorization": f"Bearer {mgmt}"}).status == 200
+
+        def sidecar_with(name: str, token: str) -> Sidecar:
+            workdir = tmp_path / name
+            workdir.mkdir()
+            config = {"addr": [api], "token": token, "dir": str(workdir / "b"), "backup_interval_in_second": 3600}
+            sidecar = Sidecar(workdir, config)
+            sidecars.append(sidecar)
+            return sidecar.start()
+
+        anonymous = sidecar_with("anonymous", "").call("/v1/backupnow")
+        assert (anonymous.status, anonymous.data.decode()) == (
+            500,
+            f"reading the state revision from {api}: Unexpected response code: 403 (Permission denied)\n",
+        )
+        reader = sidecar_with("reader", op_read).call("/v1/backupnow")  # a snapshot needs management
+        assert (reader.status, reader.data.decode()) == (
+            500,
+            f"taking a snapshot from {api}: Unexpected response code: 403 (Permission denied)\n",
+        )
+        manager = sidecar_with("manager", mgmt)
+        status = manager.backup_now()
+        assert status["revision"] == state_of(secured)[0]
+        assert mgmt not in manager.log.read_text() and mgmt not in json.dumps(manager.status())
+    finally:
+        secured.destroy()
 
 
 # -- failures -----------------------------------------------------------------------------------------------

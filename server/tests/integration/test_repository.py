@@ -112,3 +112,15 @@ def test_s3_unreachable_endpoint_is_a_clear_error() -> None:
     repo = open_repository("s3", {"bucket": "b", "endpoint": "http://127.0.0.1:9"})
     with pytest.raises(RepositoryError, match="cannot list"):
         repo.list()
+
+
+def test_fs_stale_temporaries_are_cleaned_fresh_ones_kept(tmp_path: Path) -> None:
+    repo = FsRepository(tmp_path)
+    (tmp_path / ".tmp").mkdir()
+    stale = tmp_path / ".tmp" / "old.abc.tmp"
+    fresh = tmp_path / ".tmp" / "live.def.tmp"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(stale, (0, 0))
+    repo.put("n.bin", [b"z"])
+    assert not stale.exists() and fresh.exists()

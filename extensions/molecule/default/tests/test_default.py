@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import pytest
 import testinfra.utils.ansible_runner
@@ -13,19 +14,31 @@ testinfra_hosts = SERVERS
 HTTP = "http://127.0.0.1:4646"
 
 
-def get_json(host, path):
-    """GET path from the local agent inside the container; returns (status, parsed body)."""
+def get_json(host, path, token=""):
+    """GET path from the local agent inside the container; returns (status, parsed body or text)."""
     script = (
         "import json,sys,urllib.request,urllib.error\n"
+        "req = urllib.request.Request(sys.argv[1])\n"
+        "if sys.argv[2]: req.add_header('X-Nomad-Token', sys.argv[2])\n"
         "try:\n"
-        "    r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); print(r.read().decode())\n"
+        "    r = urllib.request.urlopen(req, timeout=5); print(r.status); print(r.read().decode())\n"
         "except urllib.error.HTTPError as e:\n"
         "    print(e.code); print(e.read().decode())\n"
     )
-    cmd = host.run("python3 -c %s %s", script, HTTP + path)
+    cmd = host.run("python3 -c %s %s %s", script, HTTP + path, token)
     assert cmd.rc == 0, cmd.stderr
     status, _, body = cmd.stdout.partition("\n")
-    return int(status), json.loads(body)
+    try:
+        return int(status), json.loads(body)
+    except ValueError:
+        return int(status), body.strip()
+
+
+def management_token():
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "management-token")
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    with open(path) as f:
+        return f.read().strip()
 
 
 @pytest.mark.parametrize("service", ["etcd", "raftops"])
@@ -75,7 +88,7 @@ def test_three_voters_and_one_leader(host):
     status, leader = get_json(host, "/v1/status/leader")
     assert status == 200
     assert leader in peers
-    status, members = get_json(host, "/v1/agent/members")
+    status, members = get_json(host, "/v1/agent/members", management_token())
     assert status == 200
     assert sorted(m["Name"] for m in members["Members"]) == sorted(SERVERS)
     assert {m["Status"] for m in members["Members"]} == {"alive"}
@@ -90,7 +103,41 @@ def test_all_servers_agree_on_the_leader(host):
 
 
 def test_etcd_settings(host):
-    env = host.file("/etc/default/etcd").content_string
-    assert 'ETCD_AUTO_COMPACTION_MODE="periodic"' in env
-    assert 'ETCD_QUOTA_BACKEND_BYTES="2147483648"' in env
-    assert env.count("=http://") >= 3  # three members in the initial cluster
+    env = dict(
+        line.split("=", 1) for line in host.file("/etc/default/etcd").content_string.splitlines() if "=" in line
+    )
+    assert env["ETCD_AUTO_COMPACTION_MODE"] == '"periodic"'
+    assert env["ETCD_QUOTA_BACKEND_BYTES"] == '"2147483648"'
+    members = env["ETCD_INITIAL_CLUSTER"].strip('"').split(",")
+    assert sorted(m.split("=", 1)[0] for m in members) == sorted(SERVERS)
+
+
+def test_acl_bootstrapped_and_enforced(host):
+    assert "enabled: true" in host.file("/etc/raftops/agent.yaml").content_string
+    status, _ = get_json(host, "/v1/operator/raft/configuration")
+    assert status == 403
+    status, body = get_json(host, "/v1/acl/token/self", management_token())
+    assert status == 200
+    assert body["Type"] == "management"
+
+
+def test_raft_configuration(host):
+    status, config = get_json(host, "/v1/operator/raft/configuration", management_token())
+    assert status == 200
+    servers = config["Servers"]
+    assert sorted(s["Node"] for s in servers) == sorted(SERVERS)
+    assert all(s["Voter"] for s in servers)
+    assert sum(1 for s in servers if s["Leader"]) == 1
+
+
+def test_autopilot_healthy_with_failure_tolerance_one(host):
+    # Autopilot counts a server healthy only after it has been stable for a while; poll, bounded.
+    deadline = time.monotonic() + 60
+    while True:
+        status, health = get_json(host, "/v1/operator/autopilot/health", management_token())
+        if status == 200 and health["Healthy"] and health["FailureTolerance"] == 1:
+            break
+        assert time.monotonic() < deadline, f"autopilot not healthy after 60s: {status} {health}"
+        time.sleep(2)
+    assert len(health["Servers"]) == 3
+    assert all(s["Healthy"] for s in health["Servers"])

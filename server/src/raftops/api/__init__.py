@@ -16,6 +16,9 @@ FAMILIES: list[str] = [
     "autopilot",
     "snapshot",
     "raftops_ext",
+    "sm",
+    "snapshot_repos",
+    "notifications",
 ]
 
 

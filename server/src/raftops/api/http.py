@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -63,6 +64,8 @@ class App:
         except Exception:  # the family handlers map their own errors; anything left is a bug
             log.exception("unhandled error serving %s %s", request.method, request.path)
             response = Response("internal error\n", status=500, content_type="text/plain; charset=utf-8")
+        # Go's status line wording ("404 Not Found"); werkzeug would upper-case the reason.
+        response.status = f"{response.status_code} {HTTP_STATUS_CODES.get(response.status_code, '')}".rstrip()
         elapsed = time.monotonic() - started
         metrics.HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         metrics.HTTP_LATENCY.labels(request.method, route).observe(elapsed)

@@ -109,7 +109,7 @@ def _similarity(a: str, b: str) -> float:
 
 def check_params(request: Request, allowed: Iterable[str]) -> None:
     """BaseRestHandler's unconsumed-parameter check (400 ``illegal_argument_exception``)."""
-    candidates = set(allowed) | set(RESPONSE_PARAMS) | set(request.view_args or {})
+    candidates = set(allowed) | set(RESPONSE_PARAMS)
     invalid = sorted(k for k in request.args if k not in candidates)
     if not invalid:
         return
@@ -214,6 +214,9 @@ def opensearch_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
             return error_response(request, OpenSearchError(500, "exception", str(exc)))
         except StateError as exc:
             return error_response(request, OpenSearchError(500, "exception", str(exc)))
+        except Exception as exc:  # OpenSearch answers any other failure as a 500 of the exception's kind
+            log.exception("unhandled error serving %s %s", request.method, request.path)
+            return error_response(request, OpenSearchError(500, "exception", str(exc) or type(exc).__name__))
         if isinstance(result, Response):
             return result
         return json_response(request, result)

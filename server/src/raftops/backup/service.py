@@ -180,27 +180,37 @@ class BackupService:
         started = time.monotonic()
         self.metrics.last_attempt.set(time.time())
         try:
-            state = self.agents.state()
-            last = self.last_revision
-            if last is not None and state.revision == last:
-                log.info("skipped creating new backup: no change since last time (state revision %d)", last)
-                self.metrics.skipped.inc()
-                self._set_error(None)
-                return Outcome(status=self.last_status(), skipped=True)
-            if last is not None and state.revision < last:
-                raise BackupError(
-                    f"the cluster's state revision {state.revision} is below the latest backup's ({last}) in "
-                    f"{self.store.describe()}: those backups come from another cluster, or from this one before "
-                    "it was rebuilt; give this cluster its own storage location"
-                )
+            if self._unchanged(self.agents.state().revision):
+                return self._skipped()
             status = self._take(started)
         except (AgentError, BackupError, RepositoryError, archive.ArchiveError, OSError) as exc:
             return self._failed(str(exc))
         except Exception as exc:  # the loop must outlive any bug; the error is still reported
             log.exception("unexpected error while taking a backup")
             return self._failed(f"{type(exc).__name__}: {exc}")
+        if status is None:
+            return self._skipped()
         self._set_error(None)
         return Outcome(status=status)
+
+    def _unchanged(self, revision: int) -> bool:
+        """The skip rule: True when ``revision`` is the latest backup's; an error when it went back."""
+        last = self.last_revision
+        if last is None or revision > last:
+            return False
+        if revision == last:
+            return True
+        raise BackupError(
+            f"the cluster's state revision {revision} is below the latest backup's ({last}) in "
+            f"{self.store.describe()}: those backups come from another cluster, or from this one before "
+            "it was rebuilt; give this cluster its own storage location"
+        )
+
+    def _skipped(self) -> Outcome:
+        log.info("skipped creating new backup: no change since last time (state revision %s)", self.last_revision)
+        self.metrics.skipped.inc()
+        self._set_error(None)
+        return Outcome(status=self.last_status(), skipped=True)
 
     def _failed(self, message: str) -> Outcome:
         log.error("failed to save snapshot: %s", message)
@@ -208,7 +218,8 @@ class BackupService:
         self._set_error(message)
         return Outcome(error=message)
 
-    def _take(self, started: float) -> BackupStatus:
+    def _take(self, started: float) -> BackupStatus | None:
+        """Download, check, name, store and re-check one backup; None when the snapshot shows no change."""
         download = self.agents.snapshot()
         with tempfile.TemporaryFile(dir=self.tmp_dir, prefix="raftops-backup-") as spool:
             try:
@@ -220,6 +231,8 @@ class BackupService:
                 meta = checked.meta
             raftops = meta.get("Raftops") or {}
             revision, version = int(raftops.get("StateRevision", 0)), str(raftops.get("EtcdVersion", ""))
+            if self._unchanged(revision):  # cannot happen after the check above; never overwrite a backup
+                return None
             name = names.make_name(version, revision)
             try:
                 check_name(name)

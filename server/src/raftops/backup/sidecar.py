@@ -37,7 +37,10 @@ class Sidecar:
         self.tmp_dir = self._tmp_dir()
         self.store = BackupStore(repository, tmp_dir=self.tmp_dir)
         self.agents = AgentPool(config.addr, config.token, config.tls)
-        delay = float(os.environ.get(TEST_WRITE_DELAY_ENV) or 0)
+        try:
+            delay = float(os.environ.get(TEST_WRITE_DELAY_ENV) or 0)
+        except ValueError:
+            raise SidecarStartError(f"{TEST_WRITE_DELAY_ENV} must be a number of seconds") from None
         if delay > 0:
             log.warning(
                 "%s=%s: backups are written slowly on purpose (a test-only setting)", TEST_WRITE_DELAY_ENV, delay

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import BinaryIO
 from .base import BlobInfo, BlobNotFound, Repository, RepositoryError, check_name
 
 TMP_DIR = ".tmp"
+STALE_TMP_SECONDS = 24 * 3600
 
 
 class FsRepository(Repository):
@@ -37,6 +39,7 @@ class FsRepository(Repository):
     def put(self, name: str, chunks: Iterable[bytes]) -> BlobInfo:
         check_name(name)
         tmp_dir = self._ensure()
+        self._clean_stale_temporaries(tmp_dir)
         tmp = tmp_dir / f"{name}.{uuid.uuid4().hex}.tmp"
         try:
             with open(tmp, "wb") as f:
@@ -56,6 +59,15 @@ class FsRepository(Repository):
             raise
         st = (self.root / name).stat()
         return BlobInfo(name, st.st_size, st.st_mtime)
+
+    @staticmethod
+    def _clean_stale_temporaries(tmp_dir: Path) -> None:
+        # A writer that crashed left its temporary file; one a day old is no live write.
+        cutoff = time.time() - STALE_TMP_SECONDS
+        for entry in os.scandir(tmp_dir):
+            with contextlib.suppress(OSError):
+                if entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
 
     def open(self, name: str) -> BinaryIO:
         check_name(name)

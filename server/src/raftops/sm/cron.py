@@ -20,6 +20,7 @@ from croniter.croniter import CroniterBadDateError, CroniterError
 
 from ..api.opensearch import OpenSearchError, illegal_argument
 
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _FIELDS = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
@@ -28,9 +29,9 @@ _FIELDS = (
         "month",
         1,
         12,
-        {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())},
+        {m: i + 1 for i, m in enumerate(_MONTHS)},
     ),
-    ("day of week", 0, 7, {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}),
+    ("day of week", 0, 7, {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}),
 )
 _REGION_ID = re.compile(r"[A-Za-z][A-Za-z0-9~/._+-]+")
 _OFFSET = re.compile(r"(?:(UTC|GMT|UT)(?=[+-])|)([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?")
@@ -64,7 +65,7 @@ def zone(zone_id: Any) -> tzinfo:
 
 
 def _check_value(field: str, raw: str, low: int, high: int, names: dict[str, int]) -> None:
-    value = names.get(raw, None)
+    value = names.get(raw)
     if value is None:
         if not raw.isdigit():
             raise ValueError(f"Invalid chars in expression! Expression: {raw} Invalid chars: {raw}")

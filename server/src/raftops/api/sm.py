@@ -1,0 +1,319 @@
+"""OpenSearch's snapshot-management API: ``/_plugins/_sm/policies``.
+
+Bodies, status codes, validation and error JSON follow index-management (see
+../shared/reference/server-semantics.md part B and docs/api/sm.md). ``_seq_no`` is the etcd
+mod revision of the policy key and ``_primary_term`` the etcd raft term stored with the policy.
+
+ACL (when enabled): reads need ``operator:read``, writes ``operator:write``. The test clock
+(``/_plugins/_sm/_test/clock``) exists only when the agent config sets ``sm.test_clock: true`` and
+needs a management token.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import acl
+from ..sm import names, service
+from ..sm.policy import for_index
+from ..sm.store import StoredPolicy
+from ..sm.timevalue import TimeValueError
+from ..sm.timevalue import parse as parse_time
+from .http import App
+from .opensearch import (
+    OpenSearchError,
+    check_params,
+    illegal_argument,
+    json_response,
+    method_not_allowed,
+    object_body,
+    opensearch_handler,
+    param_long,
+    refresh_policy,
+    status_exception,
+    validation_failed,
+)
+
+BASE = "/_plugins/_sm/policies"
+TEST_CLOCK = "/_plugins/_sm/_test/clock"
+DEFAULT_SIZE, DEFAULT_FROM = 20, 0
+DEFAULT_SORT_FIELD, DEFAULT_SORT_ORDER = "sm_policy.name", "asc"
+# Fields of the sm_policy mapping a list can sort on (keyword, number, date and boolean fields).
+SORTABLE = {
+    "sm_policy.name",
+    "sm_policy.schema_version",
+    "sm_policy.enabled",
+    "sm_policy.enabled_time",
+    "sm_policy.last_updated_time",
+    "sm_policy.schedule.interval.start_time",
+    "sm_policy.schedule.interval.period",
+    "sm_policy.schedule.interval.unit",
+    "sm_policy.creation.schedule.cron.expression",
+    "sm_policy.creation.schedule.cron.timezone",
+    "sm_policy.creation.time_limit",
+    "sm_policy.deletion.schedule.cron.expression",
+    "sm_policy.deletion.schedule.cron.timezone",
+    "sm_policy.deletion.time_limit",
+    "sm_policy.deletion.condition.max_count",
+    "sm_policy.deletion.condition.min_count",
+    "sm_policy.deletion.condition.max_age",
+    "sm_policy.deletion.snapshot_pattern",
+    "sm_policy.notification.channel.id",
+}
+
+
+def policy_response(stored: StoredPolicy) -> dict[str, Any]:
+    return {
+        "_id": stored.doc_id,
+        "_version": stored.version,
+        "_seq_no": stored.seq_no,
+        "_primary_term": stored.primary_term,
+        "sm_policy": stored.policy.render(),
+    }
+
+
+# -- list: queryString and sorting -----------------------------------------------------------------
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """Lucene wildcard syntax: ``*`` any run, ``?`` one character, ``\\`` escapes."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def query_matches(query: str, name: str) -> bool:
+    """query_string on the keyword field ``sm_policy.name`` with default_operator AND (terms, OR, NOT/-)."""
+    tokens = [t for t in query.split() if t not in ("AND", "&&")]
+    if not tokens:
+        return True
+    groups: list[list[tuple[bool, str]]] = [[]]
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in ("OR", "||"):
+            groups.append([])
+            i += 1
+            continue
+        negate = False
+        if tok in ("NOT", "!") and i + 1 < len(tokens):
+            negate, tok = True, tokens[i + 1]
+            i += 1
+        elif tok.startswith("-") and len(tok) > 1:
+            negate, tok = True, tok[1:]
+        tok = tok.split(":", 1)[1] if tok.startswith("sm_policy.name:") else tok
+        tok = tok.strip('"')
+        groups[-1].append((negate, tok))
+        i += 1
+    return any(
+        all(bool(_wildcard(term).fullmatch(name)) != negate for negate, term in group) for group in groups if group
+    )
+
+
+def _sort_value(doc: dict[str, Any], field: str) -> Any:
+    value: Any = {"sm_policy": doc}
+    for part in field.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def register(app: App, agent: Any) -> None:
+    sm = service.of(agent)
+
+    def now() -> int:
+        sm.clock.refresh()
+        return sm.clock.now_ms()
+
+    # -- handlers -------------------------------------------------------------------------------
+    def create(request: Request, name: str) -> Response:
+        acl.authorize(agent, request, acl.OPERATOR_WRITE)
+        names.check_policy_name(name)
+        param_long(request, "if_seq_no")
+        param_long(request, "if_primary_term")
+        refresh_policy(request)
+        at = now()
+        policy = for_index(object_body(request), name, at)
+        check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
+        stored = sm.store.create(policy)
+        return json_response(request, policy_response(stored), 201, headers={"Location": f"{BASE}/{name}"})
+
+    def update(request: Request, name: str) -> Response:
+        acl.authorize(agent, request, acl.OPERATOR_WRITE)
+        names.check_policy_name(name)
+        seq_no = param_long(request, "if_seq_no", -2)
+        term = param_long(request, "if_primary_term", 0)
+        refresh_policy(request)
+        at = now()
+        policy = for_index(object_body(request), name, at)
+        check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
+        if seq_no == -2 or term == 0:
+            raise validation_failed(
+                "Sequence number and primary term must be provided when updating a snapshot management policy"
+            )
+        stored = sm.store.update(policy, int(seq_no or 0), int(term or 0))
+        return json_response(request, policy_response(stored), 200, headers={"Location": f"{BASE}/{name}"})
+
+    def get_one(request: Request, name: str) -> Any:
+        acl.authorize(agent, request, acl.OPERATOR_READ)
+        check_params(request, ())
+        return policy_response(sm.store.require(name, now()))
+
+    def delete(request: Request, name: str) -> Any:
+        acl.authorize(agent, request, acl.OPERATOR_WRITE)
+        if not name:
+            raise illegal_argument("Missing policy name")
+        refresh = refresh_policy(request)
+        check_params(request, ("refresh",))
+        return sm.store.delete(name, now(), forced_refresh=refresh == "true")
+
+    def list_policies(request: Request) -> Any:
+        acl.authorize(agent, request, acl.OPERATOR_READ)
+        size = param_long(request, "size", DEFAULT_SIZE, kind="int")
+        start = param_long(request, "from", DEFAULT_FROM, kind="int")
+        sort_field = request.args.get("sortField", DEFAULT_SORT_FIELD)
+        sort_order = request.args.get("sortOrder", DEFAULT_SORT_ORDER)
+        query = request.args.get("queryString", "*")
+        check_params(request, ("size", "from", "sortField", "sortOrder", "queryString"))
+        if sort_order.lower() not in ("asc", "desc"):
+            raise illegal_argument(f"Unknown SortOrder [{sort_order}]")
+        if size is not None and size < 0:
+            raise illegal_argument(f"[size] parameter cannot be negative, found [{size}]")
+        if start is not None and start < 0:
+            raise illegal_argument(f"[from] parameter cannot be negative, found [{start}]")
+        if sort_field not in SORTABLE:
+            reason = f"No mapping found for [{sort_field}] in order to sort on"
+            raise OpenSearchError(400, "query_shard_exception", reason)
+        hits = [p for p in sm.store.list(now()) if query_matches(query, p.name)]
+        present = [p for p in hits if _sort_value(p.policy.render(), sort_field) is not None]
+        absent = [p for p in hits if _sort_value(p.policy.render(), sort_field) is None]
+        present.sort(
+            key=lambda p: (_sort_value(p.policy.render(), sort_field), p.name), reverse=sort_order.lower() == "desc"
+        )
+        ordered = present + absent  # documents without the field sort last either way
+        page = ordered[int(start or 0) : int(start or 0) + int(size or 0)]
+        return {
+            "policies": [
+                {"_id": p.doc_id, "_seq_no": p.seq_no, "_primary_term": p.primary_term, "sm_policy": p.policy.render()}
+                for p in page
+            ],
+            "total_policies": len(hits),
+        }
+
+    def explain(request: Request, names_csv: str) -> Any:
+        acl.authorize(agent, request, acl.OPERATOR_READ)
+        check_params(request, ())
+        wanted = [n.strip() for n in names_csv.split(",") if n.strip()] or ["*"]
+        policies = sm.store.list(now())
+        chosen = []
+        for stored in sorted(policies, key=lambda p: p.name):
+            for pattern in wanted:
+                wild = "*" in pattern or "?" in pattern
+                if (wild and fnmatch.fnmatchcase(stored.name, pattern.replace("[", "[[]"))) or stored.name == pattern:
+                    chosen.append(stored)
+                    break
+        metadata = sm.store.metadata([p.name for p in chosen])
+        out = []
+        for stored in chosen:
+            entry: dict[str, Any] = {"name": stored.name}
+            md = metadata.get(stored.name)
+            if md is not None:
+                entry |= md.explain()
+            entry["enabled"] = stored.policy.enabled
+            out.append(entry)
+        return {"policies": out}
+
+    def start_stop(request: Request, name: str, enabled: bool) -> Any:
+        acl.authorize(agent, request, acl.OPERATOR_WRITE)
+        names.check_policy_name(name)
+        check_params(request, ())
+        sm.store.set_enabled(name, enabled, now())
+        return {"acknowledged": True}
+
+    def test_clock(request: Request) -> Response:
+        if not sm.clock.test_clock:
+            message = f"no handler found for uri [{request.path}] and method [{request.method}]"
+            return json_response(request, {"error": message, "status": 404}, 404)
+        acl.authorize(agent, request, acl.MANAGEMENT)
+        check_params(request, ())
+        if request.method == "GET":
+            sm.clock.refresh()
+            return json_response(request, sm.clock.status())
+        if request.method != "POST":
+            return method_not_allowed(request, ["GET", "POST"])
+        body = object_body(request)
+        unknown = sorted(set(body) - {"advance", "offset_ms", "creation_delay"})
+        if unknown:
+            raise illegal_argument(f"unknown test clock fields: {', '.join(unknown)}")
+        return json_response(
+            request,
+            sm.clock.update(
+                advance_ms=_millis(body.get("advance"), "advance"),
+                offset_ms=_millis(body.get("offset_ms"), "offset_ms"),
+                creation_delay_ms=_millis(body.get("creation_delay"), "creation_delay"),
+            ),
+        )
+
+    # -- routing (every method reaches a handler, which answers OpenSearch's 405 itself) -------------
+    @opensearch_handler
+    def policies_root(request: Request) -> Any:
+        if request.method == "GET":
+            return list_policies(request)
+        return method_not_allowed(request, ["GET"])
+
+    @opensearch_handler
+    def policy(request: Request, name: str) -> Any:
+        handlers = {"POST": create, "PUT": update, "GET": get_one, "DELETE": delete}
+        handler = handlers.get(request.method)
+        if handler is None:
+            return method_not_allowed(request, handlers)
+        return handler(request, name)
+
+    @opensearch_handler
+    def policy_explain(request: Request, name: str) -> Any:
+        if request.method != "GET":
+            return method_not_allowed(request, ["GET"])
+        return explain(request, name)
+
+    @opensearch_handler
+    def policy_start(request: Request, name: str) -> Any:
+        if request.method != "POST":
+            return method_not_allowed(request, ["POST"])
+        return start_stop(request, name, True)
+
+    @opensearch_handler
+    def policy_stop(request: Request, name: str) -> Any:
+        if request.method != "POST":
+            return method_not_allowed(request, ["POST"])
+        return start_stop(request, name, False)
+
+    app.route(BASE, policies_root, name="sm:policies", family="opensearch")
+    app.route(BASE + "/<name>", policy, name="sm:policy", family="opensearch")
+    app.route(BASE + "/<name>/_explain", policy_explain, name="sm:explain", family="opensearch")
+    app.route(BASE + "/<name>/_start", policy_start, name="sm:start", family="opensearch")
+    app.route(BASE + "/<name>/_stop", policy_stop, name="sm:stop", family="opensearch")
+    app.route(TEST_CLOCK, opensearch_handler(test_clock), name="sm:test-clock", family="opensearch")
+
+
+def _millis(value: Any, field: str) -> int | None:
+    """A test-clock amount: milliseconds as a number, or a duration string ("90s", "2h")."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    sign = -1 if text.startswith("-") else 1
+    try:
+        return sign * parse_time(text.lstrip("-"), field).millis
+    except TimeValueError as exc:
+        raise status_exception(400, str(exc)) from None

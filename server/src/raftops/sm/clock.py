@@ -1,0 +1,80 @@
+"""The one place snapshot management reads the time, with a test-only offset.
+
+Production reads the system clock and nothing else. With ``sm.test_clock: true`` in the agent
+config (off by default; for tests and demos only) the time is the system clock plus an offset kept
+in etcd at ``/raftops/v1/cluster/sm-test-clock``, shared by every agent so that a failover does not
+move the executor's time back or forth. The key is cluster metadata, outside the data generations:
+it is not state, is not in snapshots and does not move the state revision. The same key carries a
+test-only delay that makes snapshot creation wait, to exercise ``time_limit``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from ..store.etcd import cmp_mod, op_put
+from ..store.state import CLUSTER, StateStore
+
+TEST_CLOCK_KEY = CLUSTER + b"sm-test-clock"
+MAX_RETRIES = 5
+
+
+class Clock:
+    def __init__(self, state: StateStore, test_clock: bool = False):
+        self.state = state
+        self.test_clock = test_clock
+        self._offset_ms = 0
+        self._delay_ms = 0
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Re-read the shared test offset (a no-op, and no etcd request, unless the test clock is on)."""
+        if not self.test_clock:
+            return
+        kv = self.state.etcd.get(TEST_CLOCK_KEY)
+        doc = json.loads(kv.value) if kv is not None else {}
+        with self._lock:
+            self._offset_ms = int(doc.get("offset_ms", 0))
+            self._delay_ms = int(doc.get("creation_delay_ms", 0))
+
+    def now_ms(self) -> int:
+        with self._lock:
+            offset = self._offset_ms
+        return int(time.time() * 1000) + offset
+
+    def creation_delay_ms(self) -> int:
+        """Test-only: how long a snapshot creation waits before it starts writing (0 in production)."""
+        with self._lock:
+            return self._delay_ms if self.test_clock else 0
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            offset, delay = self._offset_ms, self._delay_ms
+        real = int(time.time() * 1000)
+        return {"now": real + offset, "real_now": real, "offset_ms": offset, "creation_delay_ms": delay}
+
+    def update(
+        self, *, advance_ms: int | None = None, offset_ms: int | None = None, creation_delay_ms: int | None = None
+    ) -> dict[str, Any]:
+        """Change the shared offset/delay in one CAS txn (retried on a concurrent change)."""
+        etcd = self.state.etcd
+        for _ in range(MAX_RETRIES):
+            kv = etcd.get(TEST_CLOCK_KEY)
+            doc = json.loads(kv.value) if kv is not None else {"offset_ms": 0, "creation_delay_ms": 0}
+            if offset_ms is not None:
+                doc["offset_ms"] = offset_ms
+            if advance_ms is not None:
+                doc["offset_ms"] = int(doc.get("offset_ms", 0)) + advance_ms
+            if creation_delay_ms is not None:
+                doc["creation_delay_ms"] = creation_delay_ms
+            res = etcd.txn(
+                [cmp_mod(TEST_CLOCK_KEY, kv.mod_revision if kv else 0)],
+                [op_put(TEST_CLOCK_KEY, json.dumps(doc, sort_keys=True).encode())],
+            )
+            if res.succeeded:
+                self.refresh()
+                return self.status()
+        raise RuntimeError("the SM test clock kept changing; try again")

@@ -1,0 +1,253 @@
+"""Notification channels (OpenSearch notifications plugin, webhook type) and sending to them.
+
+A channel is state at ``notifications/configs/<id>`` (the id percent-encoded, since upstream ids may
+contain ``/``): ``{"config_id", "created_time_ms", "last_updated_time_ms", "config": {...}}``.
+A webhook gets the bare message as its body, with the channel's ``header_params`` or, when it has
+none, ``Content-type: application/json``: what upstream's custom webhook destination sends.
+Sending happens on a small thread pool, with a bounded retry (3 attempts, 1 s then 2 s apart,
+5 s timeout each), so a slow receiver never holds up the executor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import urllib3
+
+from ..api.opensearch import OpenSearchError, illegal_argument, status_exception, version_conflict
+from ..store.state import Condition, StateStore, Write
+from . import schema
+
+CONFIGS = "notifications/configs/"
+CONFIG_INDEX = ".opensearch-notifications-config"
+VALID_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/_-")
+METHODS = ("POST", "PUT", "PATCH")
+SEND_ATTEMPTS = 3
+SEND_TIMEOUT_S = 5.0
+BACKOFF_S = (1.0, 2.0)
+
+log = logging.getLogger(__name__)
+
+
+def _path(config_id: str) -> str:
+    return CONFIGS + quote(config_id, safe="")
+
+
+def not_found(config_id: str) -> OpenSearchError:
+    return status_exception(404, f"NotificationConfig {config_id} not found")
+
+
+@dataclass(frozen=True)
+class Channel:
+    config_id: str
+    created_time_ms: int
+    last_updated_time_ms: int
+    config: dict[str, Any]
+    modify_index: int = 0
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "config_id": self.config_id,
+            "last_updated_time_ms": self.last_updated_time_ms,
+            "created_time_ms": self.created_time_ms,
+            "config": self.config,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "config_id": self.config_id,
+            "created_time_ms": self.created_time_ms,
+            "last_updated_time_ms": self.last_updated_time_ms,
+            "config": self.config,
+        }
+
+
+def parse_config(doc: Any) -> dict[str, Any]:
+    """NotificationConfig.parse + Webhook.parse, rendered as upstream's toXContent."""
+    if not isinstance(doc, dict):
+        raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
+    name = config_type = webhook = None
+    description = ""
+    enabled = True
+    for key, value in doc.items():
+        if key == "name":
+            name = value
+        elif key == "description":
+            description = str(value)
+        elif key == "config_type":
+            config_type = str(value)
+        elif key == "is_enabled":
+            enabled = schema.to_bool(value)
+        elif key == "webhook" and webhook is None:
+            webhook = _webhook(value)
+    if name is None:
+        raise illegal_argument("name field absent")
+    if config_type is None:
+        raise illegal_argument("config_type field absent")
+    if not name:
+        raise illegal_argument("name is null or empty")
+    if config_type != "webhook":
+        raise illegal_argument(f"config_type [{config_type}] is not supported: raftops sends to webhook channels only")
+    if webhook is None:
+        raise illegal_argument(f"ConfigType: {config_type} and data doesn't match")
+    return {
+        "name": name,
+        "description": description,
+        "config_type": config_type,
+        "is_enabled": enabled,
+        "webhook": webhook,
+    }
+
+
+def _webhook(doc: Any) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
+    url = None
+    headers: dict[str, str] = {}
+    method = "POST"
+    for key, value in doc.items():
+        if key == "url":
+            url = value
+        elif key == "header_params":
+            headers = {str(k): str(v) for k, v in (value or {}).items()}
+        elif key == "method":
+            method = str(value) if str(value) in METHODS else "POST"  # HttpMethodType.fromTagOrDefault
+    if url is None:
+        raise illegal_argument("url field absent")
+    if not url:
+        raise illegal_argument("URL is null or empty")
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise illegal_argument("Invalid URL or unsupported")
+    return {"url": url, "header_params": headers, "method": method}
+
+
+def check_id(config_id: str) -> str:
+    bad = "".join(c for c in config_id if c not in VALID_ID_CHARS)
+    if bad or not config_id.strip():
+        raise illegal_argument(f"Invalid characters in id : {bad}")
+    return config_id
+
+
+class Notifications:
+    def __init__(self, state: StateStore):
+        self.state = state
+        self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=SEND_TIMEOUT_S))
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sm-notify")
+        self.sent = 0  # delivered messages, for the metrics endpoint and tests
+        self._lock = threading.Lock()
+
+    # -- channels -----------------------------------------------------------------------------------
+    def _load(self, item: Any) -> Channel:
+        doc = json.loads(item.value)
+        return Channel(
+            doc["config_id"], doc["created_time_ms"], doc["last_updated_time_ms"], doc["config"], item.modify_index
+        )
+
+    def get(self, config_id: str) -> Channel | None:
+        item = self.state.get(_path(config_id))
+        return self._load(item) if item is not None else None
+
+    def list(self) -> list[Channel]:
+        _, items = self.state.list(CONFIGS)
+        return [self._load(i) for i in items]
+
+    def create(self, body: dict[str, Any], now_ms: int) -> str:
+        schema.check(schema.WEBHOOK_CONFIG, body)
+        config_id = None
+        config = None
+        for key, value in body.items():
+            if key == "config_id":
+                config_id = None if value is None else str(value)
+            elif key == "config":
+                config = parse_config(value)
+        if config is None:
+            raise illegal_argument("config field absent")
+        if config_id is not None:
+            check_id(config_id)
+        else:
+            config_id = uuid.uuid4().hex[:20]
+        channel = Channel(config_id, now_ms, now_ms, config)
+        path = _path(config_id)
+        res = self.state.commit([Condition(path, 0)], [Write(path, json.dumps(channel.to_json()).encode())])
+        if not res.succeeded:
+            raise version_conflict(
+                f"[{config_id}]: version conflict, document already exists (current version [1])", CONFIG_INDEX
+            )
+        return config_id
+
+    def update(self, config_id: str, body: dict[str, Any], now_ms: int) -> str:
+        schema.check(schema.WEBHOOK_CONFIG, body)
+        if "config" not in body:
+            raise illegal_argument("config field absent")
+        config = parse_config(body["config"])
+        current = self.get(config_id)
+        if current is None:
+            raise not_found(config_id)
+        if current.config.get("config_type") != config["config_type"]:
+            raise status_exception(409, "Config type cannot be changed after creation")
+        updated = Channel(config_id, current.created_time_ms, now_ms, config)
+        path = _path(config_id)
+        res = self.state.commit(
+            [Condition(path, current.modify_index)], [Write(path, json.dumps(updated.to_json()).encode())]
+        )
+        if not res.succeeded:
+            raise status_exception(500, "NotificationConfig Update failed")
+        return config_id
+
+    def delete(self, config_ids: list[str]) -> dict[str, str]:
+        current = {cid: self.get(cid) for cid in config_ids}
+        absent = [cid for cid, ch in current.items() if ch is None]
+        if absent:
+            if len(config_ids) == 1:
+                raise not_found(config_ids[0])
+            raise status_exception(404, f"NotificationConfig [{', '.join(absent)}] not found")
+        conditions = [Condition(_path(cid), ch.modify_index) for cid, ch in current.items() if ch is not None]
+        res = self.state.commit(conditions, [Write(_path(cid), None) for cid in config_ids])
+        if not res.succeeded:
+            raise status_exception(500, "NotificationConfig delete failed")
+        return {cid: "OK" for cid in config_ids}
+
+    # -- sending ------------------------------------------------------------------------------------
+    def send_async(self, channel_id: str, message: str, source: str) -> None:
+        self._pool.submit(self._send_logged, channel_id, message, source)
+
+    def _send_logged(self, channel_id: str, message: str, source: str) -> None:
+        try:
+            self.send(channel_id, message)
+        except Exception as exc:  # a failed notification is logged, never raised into the executor
+            log.warning("notification for %s to channel %s failed: %s", source, channel_id, exc)
+
+    def send(self, channel_id: str, message: str) -> None:
+        channel = self.get(channel_id)
+        if channel is None:
+            raise RuntimeError(f"channel {channel_id} does not exist")
+        if not channel.config.get("is_enabled", True):
+            log.info("channel %s is muted; not sending", channel_id)
+            return
+        hook = channel.config["webhook"]
+        headers = dict(hook.get("header_params") or {}) or {"Content-type": "application/json"}
+        last = ""
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                resp = self.http.request(
+                    hook.get("method", "POST"), hook["url"], body=message.encode(), headers=headers
+                )
+                if 200 <= resp.status < 300:
+                    with self._lock:
+                        self.sent += 1
+                    return
+                last = f"HTTP {resp.status}"
+            except urllib3.exceptions.HTTPError as exc:
+                last = str(exc)
+            if attempt < len(BACKOFF_S):
+                time.sleep(BACKOFF_S[attempt])
+        raise RuntimeError(f"webhook {hook['url']} failed after {SEND_ATTEMPTS} attempts: {last}")
