@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-PY_SOURCES := server plugins tests scripts/get_pip_offline.py
+PY_SOURCES := server plugins tests scripts/get_pip_offline.py roles extensions scripts/check-argument-specs
 
 .PHONY: setup molecule demo demo-down test lint format sanity units test-server test-collection build-check changelog-lint bench
 

@@ -156,5 +156,5 @@ def manage(module, read, write, fields, what, reread=None):
         "differences": outcome.differences,
     }
     if module._diff:
-        result["diff"] = make_diff(strip(before), strip(outcome.after))
+        result["diff"] = make_diff(normalise(strip(before), fields), strip(outcome.after))
     return result

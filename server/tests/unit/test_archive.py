@@ -32,7 +32,7 @@ def records(n: int = 40, size: int = 24) -> list[StateRecord]:
 
 def build(recs: list[StateRecord] | None = None, **raftops: object) -> tuple[bytes, dict]:
     meta = archive.new_meta(index=10, term=2, servers=SERVERS, raftops={"Revision": 42, **raftops}, now=1546615723.344)
-    with archive.create(records() if recs is None else recs, meta) as a:
+    with archive.create(records() if recs is None else recs, meta, mtime=1546615723) as a:
         return b"".join(a.chunks()), a.meta
 
 
@@ -319,7 +319,7 @@ def test_sha256sums_problems() -> None:
 
 def test_truncated_gzip_at_any_length_is_rejected() -> None:
     body, _ = build()
-    for cut in list(range(0, 64)) + list(range(64, len(body), 37)) + [len(body) - 1]:
+    for cut in range(len(body)):
         message = rejected(body[:cut])
         if cut == 0:
             assert message == "failed to decompress snapshot: EOF"

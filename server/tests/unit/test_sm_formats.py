@@ -77,14 +77,22 @@ def test_time_values_parse_and_print_like_opensearch(text: str, millis: int, pri
     assert str(tv) == printed
 
 
+MISSING = "as a time value: unit is missing or unrecognized"
+
+
 @pytest.mark.parametrize(
     ("text", "message", "illegal"),
     [
-        ("5", "failed to parse setting [time_limit] with value [5] as a time value: unit is missing or unrecognized", False),
-        ("5M", "failed to parse setting [time_limit] with value [5M] as a time value: unit is missing or unrecognized", False),
+        ("5", f"failed to parse setting [time_limit] with value [5] {MISSING}", False),
+        ("5M", f"failed to parse setting [time_limit] with value [5M] {MISSING}", False),
         ("1.5h", "failed to parse [1.5h], fractional time values are not supported", False),
         ("xh", "failed to parse [xh]", False),
-        ("-5m", "failed to parse setting [time_limit] with value [-5m] as a time value: negative durations are not supported", True),
+        (
+            "-5m",
+            "failed to parse setting [time_limit] with value [-5m] as a time value: "
+            "negative durations are not supported",
+            True,
+        ),
     ],
 )
 def test_bad_time_values(text: str, message: str, illegal: bool) -> None:

@@ -103,9 +103,7 @@ def test_all_servers_agree_on_the_leader(host):
 
 
 def test_etcd_settings(host):
-    env = dict(
-        line.split("=", 1) for line in host.file("/etc/default/etcd").content_string.splitlines() if "=" in line
-    )
+    env = dict(line.split("=", 1) for line in host.file("/etc/default/etcd").content_string.splitlines() if "=" in line)
     assert env["ETCD_AUTO_COMPACTION_MODE"] == '"periodic"'
     assert env["ETCD_QUOTA_BACKEND_BYTES"] == '"2147483648"'
     members = env["ETCD_INITIAL_CLUSTER"].strip('"').split(",")

@@ -19,6 +19,7 @@ FAMILIES: list[str] = [
     "sm",
     "snapshot_repos",
     "notifications",
+    "openapi",
 ]
 
 

@@ -26,10 +26,10 @@ class Creation:
     schedule: CronSchedule
     time_limit: timevalue.TimeValue | None = None
 
-    def render(self) -> dict[str, Any]:
+    def render(self, exact: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"schedule": self.schedule.to_json()}
         if self.time_limit is not None:
-            out["time_limit"] = str(self.time_limit)
+            out["time_limit"] = _tv(self.time_limit, exact)
         return out
 
 
@@ -39,10 +39,10 @@ class DeleteCondition:
     max_age: timevalue.TimeValue | None = None
     max_count: int | None = None
 
-    def render(self) -> dict[str, Any]:
+    def render(self, exact: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.max_age is not None:
-            out["max_age"] = str(self.max_age)
+            out["max_age"] = _tv(self.max_age, exact)
         out["min_count"] = self.min_count
         if self.max_count is not None:
             out["max_count"] = self.max_count
@@ -57,10 +57,10 @@ class Deletion:
     snapshot_pattern: str | None = None
     schedule_provided: bool = True
 
-    def render(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schedule": self.schedule.to_json(), "condition": self.condition.render()}
+    def render(self, exact: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"schedule": self.schedule.to_json(), "condition": self.condition.render(exact)}
         if self.time_limit is not None:
-            out["time_limit"] = str(self.time_limit)
+            out["time_limit"] = _tv(self.time_limit, exact)
         if self.snapshot_pattern is not None:
             out["snapshot_pattern"] = self.snapshot_pattern
         return out
@@ -114,15 +114,16 @@ class Policy:
     def job_interval_ms(self) -> int:
         return self.schedule.period_ms if isinstance(self.schedule, IntervalSchedule) else 60_000
 
-    def render(self) -> dict[str, Any]:
+    def render(self, exact: bool = False) -> dict[str, Any]:
+        """The ``sm_policy`` object; ``exact`` keeps TimeValues lossless (what is stored), else OpenSearch's print."""
         out: dict[str, Any] = {"name": self.name}
         if self.description is not None:
             out["description"] = self.description
         out["schema_version"] = self.schema_version
         if self.creation is not None:
-            out["creation"] = self.creation.render()
+            out["creation"] = self.creation.render(exact)
         if self.deletion is not None:
-            out["deletion"] = self.deletion.render()
+            out["deletion"] = self.deletion.render(exact)
         out["snapshot_config"] = self.snapshot_config
         out["schedule"] = self.schedule.to_json()
         out["enabled"] = self.enabled
@@ -135,6 +136,10 @@ class Policy:
     def with_enabled(self, enabled: bool, now_ms: int) -> Policy:
         """What the start/stop partial updates write."""
         return replace(self, enabled=enabled, enabled_time=now_ms if enabled else None, last_updated_time=now_ms)
+
+
+def _tv(value: timevalue.TimeValue, exact: bool) -> str:
+    return value.exact() if exact else str(value)
 
 
 # -- parsing ---------------------------------------------------------------------------------------

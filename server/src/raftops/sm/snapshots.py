@@ -268,12 +268,13 @@ class Snapshots:
             self._tasks[(repository, snapshot)] = task
         lease = getattr(self.agent, "lease", None)
         try:
+            if lease is None or not lease.healthy.is_set():
+                raise OpenSearchError(503, "status_exception", "this agent has no liveness lease yet; try again")
+            # On the agent's lease: if the agent dies, the marker goes and the snapshot is no longer listed.
             self.agent.etcd.put(
-                self._running_key(repository, snapshot),
-                json.dumps(record.to_json()).encode(),
-                lease=lease.lease_id if lease is not None else 0,
+                self._running_key(repository, snapshot), json.dumps(record.to_json()).encode(), lease=lease.lease_id
             )
-        except EtcdError:
+        except (EtcdError, OpenSearchError):
             with self._lock:
                 self._tasks.pop((repository, snapshot), None)
             raise

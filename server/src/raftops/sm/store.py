@@ -12,14 +12,17 @@ policy that changed or was deleted meanwhile.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.opensearch import status_exception, version_conflict
+from ..api.opensearch import OpenSearchError, status_exception, version_conflict
 from ..store.state import Condition, Item, StateStore, Write
 from .metadata import Metadata
 from .names import policy_doc_id
 from .policy import Policy, parse
+
+log = logging.getLogger(__name__)
 
 POLICIES = "sm/policies/"
 METADATA = "sm/metadata/"
@@ -52,7 +55,7 @@ def _policy_from(item: Item, now_ms: int) -> StoredPolicy:
 
 
 def _encode(policy: Policy, version: int, term: int) -> bytes:
-    return json.dumps({"sm_policy": policy.render(), "version": version, "primary_term": term}).encode()
+    return json.dumps({"sm_policy": policy.render(exact=True), "version": version, "primary_term": term}).encode()
 
 
 class PolicyStore:
@@ -82,7 +85,11 @@ class PolicyStore:
         _, (policies, metadata) = self.state.read_many([(POLICIES, True), (METADATA, True)])
         out = {}
         for item in policies:
-            stored = _policy_from(item, now_ms)
+            try:
+                stored = _policy_from(item, now_ms)
+            except (OpenSearchError, ValueError, KeyError) as exc:  # one bad document must not stop the others
+                log.error("ignoring unreadable SM policy %s: %s", item.path, exc)
+                continue
             out[stored.name] = (stored, item)
         return out, {i.path[len(METADATA) :]: i for i in metadata}
 

@@ -46,6 +46,10 @@ class TimeValue:
     def __str__(self) -> str:
         return to_string(self)
 
+    def exact(self) -> str:
+        """A lossless form that parses back to the same value (``toString`` may round: "100m" -> "1.6h")."""
+        return f"{self.duration}{self.unit}"
+
 
 def parse(text: str, setting: str) -> TimeValue:
     """``TimeValue.parseTimeValue(text, setting)``: units nanos|micros|ms|s|m|h|d, ``-1`` and ``0``."""

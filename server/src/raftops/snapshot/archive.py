@@ -197,6 +197,7 @@ def create(
     *,
     tmp_dir: str | None = None,
     level: int = DEFAULT_COMPRESSION_LEVEL,
+    mtime: float | None = None,
 ) -> Archive:
     """Serialise ``records`` (ascending paths) and pack them with ``meta`` into an archive.
 
@@ -214,7 +215,7 @@ def create(
         meta = dict(meta, Size=size)
         meta["Raftops"] = dict(meta.get("Raftops") or {}, Items=writer.count)
         state.seek(0)
-        body_size, body_sha = write_archive(body, meta, state, size, sha, level=level)
+        body_size, body_sha = write_archive(body, meta, state, size, sha, level=level, mtime=mtime)
         body.seek(0)
         return Archive(body, body_size, body_sha, meta)
     except BaseException:
@@ -323,7 +324,10 @@ def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int) -> _Members:
         if len(block) < _BLOCK:
             raise _tar_error("unexpected EOF")
         if block == _ZERO_BLOCK:
-            if src.read(_BLOCK) != _ZERO_BLOCK:
+            second = src.read(_BLOCK)
+            if len(second) < _BLOCK:
+                raise _tar_error("unexpected EOF")
+            if second != _ZERO_BLOCK:
                 raise _tar_error("archive/tar: invalid tar header (data after an end-of-archive block)")
             return found
         try:

@@ -96,16 +96,28 @@ class StateBinWriter:
 
 
 class _Reader:
-    def __init__(self, src: BinaryIO):
+    """Reads ``src`` in 1 MiB blocks: one file read per block, not several per record."""
+
+    def __init__(self, src: BinaryIO, offset: int):
         self._src = src
-        self.offset = 0
+        self._buf = b""
+        self._pos = 0
+        self.offset = offset  # bytes of the stream consumed so far
 
     def take(self, n: int, what: str) -> bytes:
-        data = self._src.read(n)
-        if len(data) != n:
-            raise StateFormatError(f"truncated at byte {self.offset + len(data)} while reading {what}")
+        end = self._pos + n
+        if end > len(self._buf):
+            self._buf = self._buf[self._pos :] + self._src.read(max(n, _FLUSH_BYTES))
+            self._pos, end = 0, n
+            if end > len(self._buf):
+                raise StateFormatError(f"truncated at byte {self.offset + len(self._buf)} while reading {what}")
+        data = self._buf[self._pos : end]
+        self._pos = end
         self.offset += n
         return data
+
+    def at_end(self) -> bool:
+        return self._pos == len(self._buf) and not self._src.read(1)
 
 
 def read_records(src: BinaryIO) -> Iterator[StateRecord]:
@@ -113,9 +125,8 @@ def read_records(src: BinaryIO) -> Iterator[StateRecord]:
 
     The end record must be present, its count must match, and nothing may follow it.
     """
-    r = _Reader(src)
     header = src.readline(64)
-    r.offset = len(header)
+    r = _Reader(src, len(header))
     name, _, version = header.rstrip(b"\n").decode("ascii", "replace").partition(" ")
     if not header.endswith(b"\n") or name != FORMAT_NAME:
         raise StateFormatError(f"not a {FORMAT_NAME} file (header {header[:32]!r})")
@@ -130,7 +141,7 @@ def read_records(src: BinaryIO) -> Iterator[StateRecord]:
             (declared,) = _END.unpack(r.take(_END.size, "the record count"))
             if declared != count:
                 raise StateFormatError(f"end record declares {declared} records but {count} were read")
-            if src.read(1):
+            if not r.at_end():
                 raise StateFormatError(f"data after the end record at byte {r.offset}")
             return
         if tag != TAG_RECORD:
