@@ -60,5 +60,7 @@ molecule: setup
 	PATH="$(CURDIR)/.venv-molecule/bin:$$PATH" .venv-molecule/bin/molecule test $(MOLECULE_SCENARIOS)
 
 # Snapshot save/restore benchmark on its own local cluster (docs/performance.md).
+# Then bench/run.py: raftops against etcd side by side in one run (API overhead, failover, transfer, snapshot).
 bench: setup
 	$(BIN)/python bench/snapshot.py
+	$(BIN)/python bench/run.py

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 
 CONFIGURATION_PATH = "/v1/operator/raft/configuration"
@@ -41,9 +42,16 @@ def read_configuration(client, stale=False):
 def read_health(client):
     """(HTTP status, report) of the autopilot health endpoint; its 429 (unhealthy) is an answer, not an error."""
     response = client.get(HEALTH_PATH, retry=True, accept_status=(429,))
-    if not isinstance(response.data, dict):
+    report = response.data
+    if isinstance(report, str):
+        # Nomad writes the 429 status before the body, so the body is labelled text/plain although it is JSON.
+        try:
+            report = json.loads(report)
+        except ValueError:
+            pass
+    if not isinstance(report, dict):
         raise ValueError("unexpected answer to GET %s: %r" % (HEALTH_PATH, response.data))
-    return response.status, response.data
+    return response.status, report
 
 
 def is_uuid(text):

@@ -315,7 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=60.0)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("up", help="start 3 etcd members and 3 agents, wait until healthy")
+    up_parser = sub.add_parser("up", help="start 3 etcd members and 3 agents, wait until healthy")
+    up_parser.add_argument(
+        "--agent-config",
+        metavar="FILE",
+        help="YAML settings merged into every agent's config (kept for later starts), e.g. 'acl_enabled: true'",
+    )
     sub.add_parser("down", help="stop exactly the processes this cluster started")
     sub.add_parser("status", help="show processes, leader and peers")
     sub.add_parser("destroy", help="down, then remove the state directory")
@@ -327,6 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     hosts = tuple(h for h in args.hosts.split(",") if h)
     if len(hosts) < 1:
         parser.error("--hosts names no address")
+    if args.cmd == "up" and args.agent_config:
+        try:
+            overrides = yaml.safe_load(Path(args.agent_config).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            parser.error(f"--agent-config {args.agent_config}: {exc}")
+        if not isinstance(overrides, dict):
+            parser.error(f"--agent-config {args.agent_config} must hold a mapping")
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
+        (Path(args.dir) / "agent-overrides.yaml").write_text(yaml.safe_dump(overrides))
     cluster = LocalCluster(args.dir, hosts)
     if args.cmd == "up":
         try:

@@ -316,7 +316,7 @@ def test_explain_takes_lists_and_wildcards(api: Api, listed: list[str]) -> None:
     entry = body["policies"][0]
     assert list(entry) == ["name", "policy_seq_no", "policy_primary_term", "creation", "enabled"]
     assert entry["creation"]["current_state"] == "CREATION_START"
-    assert entry["creation"]["trigger"]["time"] % 3_600_000 == 8 * 3_600_000 % 3_600_000  # 08:00 UTC
+    assert entry["creation"]["trigger"]["time"] % 86_400_000 == 8 * 3_600_000  # the next 08:00 UTC
     assert entry["enabled"] is True
     policy = api.ok("GET", f"{SM}/list-a")
     assert (entry["policy_seq_no"], entry["policy_primary_term"]) == (policy["_seq_no"], policy["_primary_term"])

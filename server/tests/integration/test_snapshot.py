@@ -51,8 +51,8 @@ def save(api: str, token: str = "", query: str = "") -> bytes:
     return resp.data
 
 
-def restore(api: str, body: bytes, token: str = "") -> tuple[int, str]:
-    resp = call("PUT", f"{api}{SNAPSHOT}", body, token=token)
+def restore(api: str, body: bytes, token: str = "", method: str = "PUT") -> tuple[int, str]:
+    resp = call(method, f"{api}{SNAPSHOT}", body, token=token)
     return resp.status, resp.data.decode()
 
 
@@ -170,7 +170,8 @@ def test_acl_management_token_required(fresh_cluster: LocalCluster) -> None:
         assert (denied.status, denied.data) == (403, b"Permission denied"), token
         assert restore(api, body, token=token) == (403, "Permission denied")
     assert etcd.range(POINTER).revision == revision
-    assert restore(api, body, token=BOOTSTRAP_SECRET) == (200, "")
+    assert restore(api, body, token=BOOTSTRAP_SECRET, method="POST") == (200, "")  # POST restores too
+    assert etcd.range(POINTER).revision > revision
     etcd.close()
 
 

@@ -41,6 +41,7 @@ from .opensearch import (
 BASE = "/_plugins/_sm/policies"
 TEST_CLOCK = "/_plugins/_sm/_test/clock"
 DEFAULT_SIZE, DEFAULT_FROM = 20, 0
+MAX_CREATION_DELAY_MS = 3_600_000  # the test-only creation delay is bounded like every other wait
 DEFAULT_SORT_FIELD, DEFAULT_SORT_ORDER = "sm_policy.name", "asc"
 # Fields of the sm_policy mapping a list can sort on (keyword, number, date and boolean fields).
 SORTABLE = {
@@ -255,12 +256,15 @@ def register(app: App, agent: Any) -> None:
         unknown = sorted(set(body) - {"advance", "offset_ms", "creation_delay"})
         if unknown:
             raise illegal_argument(f"unknown test clock fields: {', '.join(unknown)}")
+        delay = _millis(body.get("creation_delay"), "creation_delay")
+        if delay is not None and not 0 <= delay <= MAX_CREATION_DELAY_MS:
+            raise illegal_argument("creation_delay must be between 0 and 1h")
         return json_response(
             request,
             sm.clock.update(
                 advance_ms=_millis(body.get("advance"), "advance"),
                 offset_ms=_millis(body.get("offset_ms"), "offset_ms"),
-                creation_delay_ms=_millis(body.get("creation_delay"), "creation_delay"),
+                creation_delay_ms=delay,
             ),
         )
 

@@ -437,7 +437,7 @@ class Runner:
     def _run_workflow(self, kind: str, md: Metadata) -> Metadata:
         try:
             state = self._wf(md, kind).current_state
-            while True:
+            for _ in range(2 * len(TRANSITIONS[kind])):  # a run never goes round the cycle more than once
                 nxt = TRANSITIONS[kind].get(state)
                 if nxt is None:
                     log.error("policy %s: no next state after %s", self.policy.name, state)
@@ -454,6 +454,7 @@ class Runner:
                     md = self._handle_fail(result, previous)
                 if state in NOT_CONTINUOUS or result.kind != "next":
                     return md
+            return md
         except Exception:  # upstream's catch-all: log, notify, keep what was already decided
             log.exception("uncaught error running snapshot management policy %s", self.policy.name)
             stamp = datetime.fromtimestamp(self.now / 1000, tz=UTC).isoformat(timespec="milliseconds")

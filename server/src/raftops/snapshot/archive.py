@@ -360,7 +360,10 @@ def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int) -> _Members:
                 kept += chunk
             left -= len(chunk)
         pad = -info.size % _BLOCK
-        if pad and src.read(pad) != bytes(pad):
+        padding = src.read(pad)
+        if len(padding) < pad:
+            raise _tar_error("unexpected EOF")
+        if padding.count(0) != pad:
             raise _tar_error(f"archive/tar: invalid padding after {json.dumps(name)}")
         found.hashes[name] = sha.digest()
         if name == META:

@@ -26,7 +26,7 @@ from . import archive
 
 log = logging.getLogger(__name__)
 
-PAGE_ITEMS = 2000  # keys per range request: ~2 MB of values per page at 1 KB each
+PAGE_ITEMS = 1000  # keys per range request: ~1 MB of values (~5 MB in Python objects) per page at 1 KB each
 PREFETCH_PAGES = 2
 
 T = TypeVar("T")
