@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 import urllib3
-from common import EtcdDirect, Latencies, ms, verdict
+from common import EtcdDirect, Latencies, b64, ms, verdict
 from raftops.localcluster import LocalCluster
 
 VALUE = "x" * 64
@@ -81,7 +81,15 @@ def etcd_ops(endpoint: str) -> dict[str, Callable]:
     def read(pool: urllib3.PoolManager, client: int, i: int) -> None:
         EtcdDirect(endpoint, pool).get(f"/bench-direct/c{client}-{i % 50}")
 
-    return {"write": write, "read": read}
+    def read_then_cas(pool: urllib3.PoolManager, client: int, i: int) -> None:
+        # What the agent does for a variable write: read the item, then a txn guarded by its mod_revision.
+        direct, key = EtcdDirect(endpoint, pool), b64(f"/bench-direct/c{client}-{i % 50}")
+        kvs = direct.call("kv/range", {"key": key}).get("kvs", [])
+        mod = kvs[0].get("mod_revision", "0") if kvs else "0"
+        compare = [{"key": key, "target": "MOD", "result": "EQUAL", "mod_revision": mod}]
+        direct.call("kv/txn", {"compare": compare, "success": [{"request_put": {"key": key, "value": b64(payload)}}]})
+
+    return {"write": write, "read": read, "read_then_cas": read_then_cas}
 
 
 def run(cluster: LocalCluster, ops_single: int = 300, ops_each: int = 100, rounds: int = 2) -> list[tuple[str, ...]]:
@@ -112,6 +120,17 @@ def run(cluster: LocalCluster, ops_single: int = 300, ops_each: int = 100, round
                     verdict(ratio, 2.0) + " (p50)",
                 )
             )
+    reference = measure(systems["etcd"]["read_then_cas"], 1, ops_single // rounds)
+    write = merge(results[("raftops", "write", 1)])
+    rows.append(
+        (
+            "  reference: etcd range + CAS txn (the agent's 2 round trips), 1 client",
+            "",
+            f"p50 {ms(reference.p50)}, p99 {ms(reference.p99)}, {reference.throughput:.0f}/s",
+            f"raftops write p50 / this {write.p50 / reference.p50:.2f}x",
+            "what the API adds on top of its two etcd requests",
+        )
+    )
     return rows
 
 

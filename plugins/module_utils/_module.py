@@ -59,7 +59,10 @@ def run(module, apply):
     except CasError as exc:
         module.fail_json(msg=to_native(exc.message), status=None, conflict_index=exc.index)
     except ModuleError as exc:
-        module.fail_json(msg=to_native(exc.message), status=None, **exc.details)
+        details = {"status": None}
+        details.update(exc.details)  # a module may report the HTTP status of its last answer
+        details.pop("msg", None)
+        module.fail_json(msg=to_native(exc.message), **details)
     except ValueError as exc:
         fail_from(module, exc)
     else:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 # Bump when the layout of the wheelhouse changes, so old caches are not reused.
 FORMAT = "1"
+# Wheelhouses kept in the cache: the one just built or reused plus the most recent others.
+KEEP = 3
 SKIP_DIRS = {"__pycache__", "build", "dist", ".pytest_cache", ".ruff_cache", "tests"}
 
 
@@ -79,6 +81,17 @@ def build(source: Path, dest: Path, python_version: str, arch: str) -> None:
     )
 
 
+def prune(cache: Path, current: Path) -> None:
+    """Remove all but the KEEP most recently used wheelhouses (the current one always stays)."""
+    others = sorted(
+        (p for p in cache.glob("raftops-wheelhouse-*.tar") if p != current),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in others[KEEP - 1 :]:
+        old.unlink(missing_ok=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", required=True, help="the raftops project directory (with pyproject.toml)")
@@ -106,6 +119,8 @@ def main() -> int:
 
     archive = cache / f"raftops-wheelhouse-{key}.tar"
     if archive.is_file():
+        archive.touch()  # most recently used: pruning keeps it
+        prune(cache, archive)
         print(json.dumps({"changed": False, "hash": key, "archive": str(archive)}))
         return 0
 
@@ -123,6 +138,7 @@ def main() -> int:
             for item in sorted(wheels.iterdir()):
                 tar.add(item, arcname=item.name)
         os.replace(partial, archive)
+    prune(cache, archive)
     print(json.dumps({"changed": True, "hash": key, "archive": str(archive)}))
     return 0
 

@@ -157,8 +157,8 @@ class Workload:
     def send(self, http: urllib3.PoolManager, method: str, url: str, op: Op, body: Any = None):
         try:
             return http.request(method, url, json=body, timeout=TIMEOUT)
-        except urllib3.exceptions.NewConnectionError as exc:
-            # Refused before anything was sent (a killed agent): definitely not applied.
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            # Refused or unanswered while connecting (a killed agent): nothing was sent, so nothing applied.
             self.run.history.fail(op, now(), note=f"connect: {type(exc).__name__}")
         except urllib3.exceptions.HTTPError as exc:
             self.run.history.info(op, f"{type(exc).__name__}")
@@ -208,7 +208,7 @@ class Workload:
         finally:
             etcd.close()
 
-    def wait_member(self, node: Node, timeout: float = 30.0) -> None:
+    def wait_member(self, node: Node, timeout: float = 60.0) -> None:
         etcd = Etcd([node.etcd.client_url], timeout=1.0)
         try:
             deadline = now() + timeout
@@ -223,7 +223,7 @@ class Workload:
         finally:
             etcd.close()
 
-    def wait_agent(self, node: Node, timeout: float = 30.0) -> None:
+    def wait_agent(self, node: Node, timeout: float = 60.0) -> None:
         http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=0.5, read=2.0))
         deadline = now() + timeout
         while now() < deadline:
