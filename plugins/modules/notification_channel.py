@@ -54,8 +54,10 @@ options:
   description:
     description: What the channel is for. A new channel's description is empty unless set.
     type: str
-  url:
-    description: The webhook's C(http://) or C(https://) URL. Required to create a channel.
+  webhook_url:
+    description:
+      - The webhook's C(http://) or C(https://) URL (C(webhook.url)). Required to create a channel.
+      - Not O(url), which is the agent's address.
     type: str
   method:
     description: The HTTP method the webhook is called with. A new channel uses V(POST) unless set.
@@ -86,7 +88,7 @@ EXAMPLES = r"""
   raftops.cluster.notification_channel:
     id: ops-webhook
     name: Operations webhook
-    url: https://hooks.example.com/raftops
+    webhook_url: https://hooks.example.com/raftops
     headers:
       Authorization: "Bearer {{ hook_token }}"
       Content-Type: text/plain
@@ -162,7 +164,7 @@ def wanted_config(params):
     for option, key in (("name", "name"), ("description", "description"), ("enabled", "is_enabled")):
         if params.get(option) is not None:
             wanted[key] = params[option]
-    for option, key in (("url", "url"), ("method", "method")):
+    for option, key in (("webhook_url", "url"), ("method", "method")):
         if params.get(option) is not None:
             webhook[key] = params[option]
     if params.get("headers") is not None:
@@ -257,7 +259,8 @@ def apply(module, client):
             return Plan(current is not None, ("delete", None), ["config"] if current is not None else [])
         found, config = channel_plan(current, wanted)
         if current is None:
-            missing = [option for option, value in (("name", config["name"]), ("url", config["webhook"]["url"]))
+            missing = [option for option, value in (("name", config["name"]),
+                                                    ("webhook_url", config["webhook"]["url"]))
                        if not value]
             if missing:
                 raise ValueError("creating channel %s needs %s" % (config_id, " and ".join(missing)))
@@ -284,7 +287,7 @@ def main():
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "name": {"type": "str"},
         "description": {"type": "str"},
-        "url": {"type": "str"},
+        "webhook_url": {"type": "str"},
         "method": {"type": "str", "choices": ["POST", "PUT", "PATCH"]},
         "headers": {"type": "dict", "no_log": True},
         "enabled": {"type": "bool"},

@@ -295,7 +295,13 @@ action:
 """
 
 from ansible_collections.raftops.cluster.plugins.module_utils import _sm
-from ansible_collections.raftops.cluster.plugins.module_utils._cas import Plan, Snapshot, WriteResult, reconcile
+from ansible_collections.raftops.cluster.plugins.module_utils._cas import (
+    CasError,
+    Plan,
+    Snapshot,
+    WriteResult,
+    reconcile,
+)
 from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsAPIError, error_message, quote_segment
 from ansible_collections.raftops.cluster.plugins.module_utils._diff import differences, make_diff
 from ansible_collections.raftops.cluster.plugins.module_utils._module import new_module, run
@@ -355,7 +361,8 @@ class PolicyAPI(object):
             response = self.client.post(self.path, body=step.body, accept_status=(409,))
         elif step.action == "update":
             query = {"if_seq_no": index["seq_no"], "if_primary_term": index["primary_term"]}
-            response = self.client.put(self.path, query=query, body=step.body, retry=True, accept_status=(409,))
+            # Not retried: the server answers some bad documents (an unknown time zone) with HTTP 500.
+            response = self.client.put(self.path, query=query, body=step.body, accept_status=(409,))
         elif step.action in ("start", "stop"):
             response = self.client.post(self.path + "/_" + step.action, retry=True, accept_status=(500,))
         else:
@@ -410,16 +417,19 @@ def apply(module, client):
     if state == "present":
         _sm.check_times(wanted)
     api = PolicyAPI(client, name)
-    outcome = reconcile(
-        api.read,
-        make_plan(state, wanted),
-        api.write,
-        check_mode=module.check_mode,
-        cas_index=strict,
-        cas_retries=params["cas_retries"],
-        warn=module.warn,
-        what="SM policy %s" % name,
-    )
+    try:
+        outcome = reconcile(
+            api.read,
+            make_plan(state, wanted),
+            api.write,
+            check_mode=module.check_mode,
+            cas_index=strict,
+            cas_retries=params["cas_retries"],
+            warn=module.warn,
+            what="SM policy %s" % name,
+        )
+    except CasError as exc:  # name this module's options in the shared message
+        raise CasError(exc.message.replace("cas_index", "if_seq_no/if_primary_term"), exc.index)
     before = outcome.before
     step = outcome.after
     if not outcome.changed:

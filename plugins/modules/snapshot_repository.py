@@ -152,8 +152,8 @@ class RepositoryAPI(object):
             response = self.client.delete(self.path, retry=True, accept_status=(404,))
             # 404: someone else removed it meanwhile; read again and decide anew.
             return WriteResult(response.status != 404)
-        # A definition is an idempotent PUT: repeating it is safe.
-        self.client.put(self.path, query=None if self.verify else {"verify": "false"}, body=after, retry=True)
+        # Not retried: the server answers a definition it refuses (or a storage it cannot reach) with HTTP 500.
+        self.client.put(self.path, query=None if self.verify else {"verify": "false"}, body=after)
         return WriteResult(True)
 
 

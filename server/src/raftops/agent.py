@@ -207,6 +207,7 @@ class Agent:
             server_name=f"raftops/{__version__}",
             timeout=30,
             shutdown_timeout=5,
+            request_queue_size=1024,  # cheroot's default backlog of 5 stalls bursts of clients
         )
         tls = self.config.http_tls
         if tls.enabled:

@@ -436,7 +436,7 @@ def test_round_trip_into_a_fresh_cluster_via_the_cli(
     raftops = meta["Raftops"]
     # The archive holds exactly the source state at the revision it was read at.
     assert in_archive == dump_at(state.etcd, raftops["Generation"], raftops["Revision"])
-    assert len(in_archive) > 1700 and in_archive["roundtrip/empty"] == b""
+    assert len(in_archive) >= 1566 and in_archive["roundtrip/empty"] == b""  # what this test wrote, at least
 
     target = fresh_cluster.nodes[0].api
     fresh = StateStore(etcd_for(fresh_cluster))
@@ -473,7 +473,13 @@ def test_round_trip_into_a_fresh_cluster_via_the_cli(
 
 
 # -- the generation machinery on a single etcd member -------------------------------------------------
+def patient(etcd: Etcd) -> Etcd:
+    """A client with a long timeout: a 1 MiB txn can take seconds on a machine shared with other test runs."""
+    return Etcd(etcd.endpoints, timeout=15.0)
+
+
 def test_a_restore_overtaken_by_another_is_abandoned_and_cleaned_up(etcd: Etcd) -> None:
+    etcd = patient(etcd)
     state = StateStore(etcd)
     assert state.commit([], [Write(f"k/{i}", b"old") for i in range(10)]).succeeded
     winner = [StateRecord(f"k/{i}", b"winner", 0, 0) for i in range(5)]
@@ -481,7 +487,7 @@ def test_a_restore_overtaken_by_another_is_abandoned_and_cleaned_up(etcd: Etcd) 
     def loser() -> Iterator[StateRecord]:
         for i in range(400):
             if i == 200:  # half-way through, someone else restores and flips the pointer first
-                generations.restore(StateStore(Etcd(etcd.endpoints)), winner)
+                generations.restore(StateStore(patient(etcd)), winner)
             yield StateRecord(f"k/{i:03d}", b"loser", 0, 0)
 
     with pytest.raises(RestoreError, match="another restore replaced the state meanwhile"):
@@ -492,6 +498,7 @@ def test_a_restore_overtaken_by_another_is_abandoned_and_cleaned_up(etcd: Etcd) 
 
 
 def test_restore_batches_stay_within_etcd_limits(etcd: Etcd) -> None:
+    etcd = patient(etcd)
     state = StateStore(etcd)
     rnd = random.Random(7)
     records = [StateRecord(f"big/{i}", rnd.randbytes(600_000), 0, 0) for i in range(6)]
@@ -513,6 +520,7 @@ def test_restore_batches_stay_within_etcd_limits(etcd: Etcd) -> None:
 
 
 def test_iter_all_reads_one_generation_at_one_revision(etcd: Etcd) -> None:
+    etcd = patient(etcd)
     state = StateStore(etcd)
     fill(state, "page/", 2500, 10)
     generation, revision, items = state.iter_all(page=1000)

@@ -178,6 +178,7 @@ class Etcd:
         keys_only: bool = False,
         serializable: bool = False,
         sort_by_mod_desc: bool = False,
+        timeout: float | None = None,
     ) -> RangeResult:
         body: dict[str, Any] = {"key": b64(key)}
         if prefix:
@@ -195,7 +196,7 @@ class Etcd:
         if sort_by_mod_desc:
             body["sort_order"] = "DESCEND"
             body["sort_target"] = "MOD"
-        data = self.gateway.call("kv/range", body, retry=True)
+        data = self.gateway.call("kv/range", body, retry=True, timeout=timeout)
         return RangeResult(
             revision=int(data.get("header", {}).get("revision", 0)),
             kvs=[KeyValue.from_json(kv) for kv in data.get("kvs", [])],
@@ -241,12 +242,13 @@ class Etcd:
         failure: list[dict[str, Any]] | None = None,
         *,
         retry: bool = True,
+        timeout: float | None = None,
     ) -> TxnResult:
         """One atomic txn. ``retry`` is safe whenever ``compare`` guards the writes (CAS)."""
         if len(success) > MAX_TXN_OPS or len(failure or []) > MAX_TXN_OPS:
             raise ValueError(f"a txn holds at most {MAX_TXN_OPS} operations per branch")
         data = self.gateway.call(
-            "kv/txn", {"compare": compare, "success": success, "failure": failure or []}, retry=retry
+            "kv/txn", {"compare": compare, "success": success, "failure": failure or []}, retry=retry, timeout=timeout
         )
         header = data.get("header", {})
         return TxnResult(

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_TXN_PAYLOAD = 1024 * 1024  # key+value bytes per txn; etcd's request limit is 1.5 MiB
 RESTORE_WORKERS = 4  # txns in flight: the gateway is latency-bound, 4 roughly halves a 50 MB restore
 RESTORE_LEASE_TTL = 30
+BULK_TIMEOUT = 30.0  # seconds for one bulk txn (1 MiB, or a delete of a whole generation) on a busy cluster
 MAX_GENERATIONS_SCANNED = 64
 
 
@@ -149,7 +150,7 @@ def _write_generation(
 
     def put(ops: list[dict]) -> None:
         # Safe to repeat: the puts are idempotent and the marker guards the generation.
-        if not store.etcd.txn(guard, ops, retry=True).succeeded:
+        if not store.etcd.txn(guard, ops, retry=True, timeout=BULK_TIMEOUT).succeeded:
             raise RestoreError("the restore marker vanished (its lease expired); the restore was abandoned")
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="restore-write") as pool:
@@ -173,6 +174,7 @@ def _flip(store: StateStore, name: str, pointer_mod: int, marker: bytes, marker_
             [cmp_mod(POINTER, pointer_mod), cmp_create(marker, marker_rev)],
             [op_put(POINTER, name.encode()), op_put(TOUCHED, name.encode()), op_delete(marker)],
             [op_get(POINTER), op_get(marker)],
+            timeout=BULK_TIMEOUT,
         )
     except EtcdError:
         # The answer may be lost after the flip applied (a leader change): look before failing.
@@ -197,6 +199,7 @@ def _delete_generation(store: StateStore, name: str) -> bool:
         [cmp_value(POINTER, name.encode(), "NOT_EQUAL"), cmp_create(marker, 0)],
         [op_delete(DATA + name.encode() + b"/", prefix=True)],
         retry=True,
+        timeout=BULK_TIMEOUT,
     )
     return res.succeeded
 

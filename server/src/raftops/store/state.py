@@ -41,6 +41,7 @@ ALIVE = EPHEMERAL + b"alive/"
 ELECTIONS = EPHEMERAL + b"election/"
 
 _MAX_POINTER_RETRIES = 5
+_PAGE_TIMEOUT = 30.0  # one snapshot page can take seconds to marshal on a busy member
 
 
 class StateError(Exception):
@@ -207,7 +208,9 @@ class StateStore:
     def _pages(self, gen: Generation, revision: int, page: int, serializable: bool) -> Iterator[list[Item]]:
         start, end = gen.prefix, prefix_end(gen.prefix)
         while True:
-            res = self.etcd.range(start, range_end=end, revision=revision, limit=page, serializable=serializable)
+            res = self.etcd.range(
+                start, range_end=end, revision=revision, limit=page, serializable=serializable, timeout=_PAGE_TIMEOUT
+            )
             if res.kvs:
                 yield [self._item(gen, kv) for kv in res.kvs]
             if not res.more or not res.kvs:
@@ -272,7 +275,9 @@ class StateStore:
             failure = [op_get(POINTER)]
             if read_back is not None:
                 failure.append(op_get(self.key(read_back, gen)))
-            res = self.etcd.txn(compare, success, failure)
+            # Never re-sent to another member: if etcd applied it and the answer was lost, a
+            # re-send would fail its own compare (or write twice). The caller sees an error instead.
+            res = self.etcd.txn(compare, success, failure, retry=False)
             if res.succeeded:
                 return WriteResult(True, res.revision)
             ranges = res.ranges()
