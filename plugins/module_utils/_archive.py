@@ -50,7 +50,7 @@ _SLICE = 1024 * 1024
 _BLOCK = 512
 _ZERO_BLOCK = bytes(_BLOCK)
 _TAR_RECORD = 20 * _BLOCK  # writers may pad the end to a whole 10 KiB record
-_SUMS_LINE = re.compile(br"^([0-9a-f]{64})  ([^\s/]+)$")
+_SUMS_LINE = re.compile(rb"^([0-9a-f]{64})  ([^\s/]+)$")
 _READ_PREFIX = "failed to read snapshot file: "
 _INTEGRITY_PREFIX = _READ_PREFIX + "failed checking integrity of snapshot: "
 
@@ -120,18 +120,18 @@ class _Inflater(object):
         except zlib.error as exc:
             reason = str(exc).split(": ", 1)[-1]
             if "header" in reason or "compression method" in reason:
-                raise ArchiveError("failed to decompress snapshot: gzip: invalid header (%s)" % reason)
-            raise ArchiveError(_READ_PREFIX + "failed reading snapshot: gzip: %s" % reason)
+                raise ArchiveError("failed to decompress snapshot: gzip: invalid header (%s)" % reason) from None
+            raise ArchiveError(_READ_PREFIX + "failed reading snapshot: gzip: %s" % reason) from None
         return True
 
     def read(self, size):
         """Up to ``size`` bytes; fewer only at the end of the decompressed stream."""
         while len(self._buf) - self._pos < size and self._inflate():
             pass
-        data = bytes(self._buf[self._pos:self._pos + size])
+        data = bytes(self._buf[self._pos : self._pos + size])
         self._pos += len(data)
         if self._pos >= _SLICE:
-            del self._buf[:self._pos]
+            del self._buf[: self._pos]
             self._pos = 0
         return data
 
@@ -154,7 +154,9 @@ class _Inflater(object):
                 break
             trailing += len(chunk)
         if trailing:
-            raise ArchiveError("failed to decompress snapshot: %d bytes of trailing data after the gzip stream" % trailing)
+            raise ArchiveError(
+                "failed to decompress snapshot: %d bytes of trailing data after the gzip stream" % trailing
+            )
 
 
 # -- state.bin -------------------------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ class StateParser(object):
                 if len(self._buf) >= 64:
                     raise self._error("not a %s file (header %r)" % (STATE_FORMAT, bytes(self._buf[:32])))
                 return
-            header = bytes(self._buf[:newline + 1])
+            header = bytes(self._buf[: newline + 1])
             if header != STATE_HEADER:
                 raise self._error("not a %s %d file (header %r)" % (STATE_FORMAT, STATE_FORMAT_VERSION, header[:32]))
             self._header_done = True
@@ -248,14 +250,16 @@ class StateParser(object):
             return None
         value_length = struct.unpack(">I", raw)[0]
         if value_length > MAX_VALUE_BYTES:
-            raise self._error("value at byte %d is %d bytes, over the %d limit" % (where, value_length, MAX_VALUE_BYTES))
+            raise self._error(
+                "value at byte %d is %d bytes, over the %d limit" % (where, value_length, MAX_VALUE_BYTES)
+            )
         if pos + value_length + 16 > len(self._buf):
             return None
         pos += value_length + 16  # the value, then the create and modify indexes (u64 each)
         try:
             path = raw_path.decode("utf-8")
         except UnicodeDecodeError:
-            raise self._error("path at byte %d is not UTF-8" % where)
+            raise self._error("path at byte %d is not UTF-8" % where) from None
         if path.startswith("/"):
             raise self._error("invalid path %r at byte %d" % (path, where))
         if self._last_path is not None and raw_path <= self._last_path:
@@ -297,7 +301,7 @@ def _read_members(source, parser):
         try:
             info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
         except tarfile.HeaderError as exc:
-            raise _tar_error("archive/tar: invalid tar header (%s)" % exc)
+            raise _tar_error("archive/tar: invalid tar header (%s)" % exc) from None
         name = info.name
         if name not in MEMBERS:
             raise ArchiveError(_READ_PREFIX + "unexpected file %s in snapshot" % json.dumps(name))
@@ -307,7 +311,8 @@ def _read_members(source, parser):
             raise ArchiveError(_READ_PREFIX + "%s is not a regular file" % json.dumps(name))
         if limits[name] is not None and info.size > limits[name]:
             raise ArchiveError(
-                _READ_PREFIX + "%s is %d bytes, over the %d limit" % (json.dumps(name), info.size, limits[name]))
+                _READ_PREFIX + "%s is %d bytes, over the %d limit" % (json.dumps(name), info.size, limits[name])
+            )
         order.append(name)
         sha = hashlib.sha256()
         kept = bytearray()
@@ -337,8 +342,9 @@ def _check_members(found, order):
             raise ArchiveError(_READ_PREFIX + "missing file %s in snapshot" % json.dumps(name))
     if tuple(order) != MEMBERS:
         raise ArchiveError(
-            _READ_PREFIX + "members are in the order %s; a snapshot holds %s in that order"
-            % (", ".join(order), ", ".join(MEMBERS)))
+            _READ_PREFIX
+            + "members are in the order %s; a snapshot holds %s in that order" % (", ".join(order), ", ".join(MEMBERS))
+        )
 
 
 def _check_sums(found):
@@ -369,24 +375,31 @@ def _check_meta(raw, state_size):
     try:
         meta = json.loads(raw.decode("utf-8"))
     except ValueError as exc:
-        raise ArchiveError(_READ_PREFIX + "failed to decode snapshot metadata: %s" % exc)
+        raise ArchiveError(_READ_PREFIX + "failed to decode snapshot metadata: %s" % exc) from None
     if not isinstance(meta, dict):
         raise ArchiveError(_READ_PREFIX + "failed to decode snapshot metadata: not a JSON object")
     if meta.get("Version") != RAFT_SNAPSHOT_VERSION:
-        raise ArchiveError("unsupported snapshot version %r (raftops reads %d)" % (meta.get("Version"),
-                                                                                   RAFT_SNAPSHOT_VERSION))
+        raise ArchiveError(
+            "unsupported snapshot version %r (raftops reads %d)" % (meta.get("Version"), RAFT_SNAPSHOT_VERSION)
+        )
     if meta.get("Size") != state_size:
         raise ArchiveError("snapshot metadata says Size %r but state.bin has %d bytes" % (meta.get("Size"), state_size))
     raftops = meta.get("Raftops")
     if not isinstance(raftops, dict):
-        raise ArchiveError("not a raftops snapshot: meta.json has no Raftops section "
-                           "(Nomad server snapshots cannot be restored into raftops)")
+        raise ArchiveError(
+            "not a raftops snapshot: meta.json has no Raftops section "
+            "(Nomad server snapshots cannot be restored into raftops)"
+        )
     if raftops.get("SchemaVersion") != SCHEMA_VERSION:
-        raise ArchiveError("unsupported snapshot schema version %r (this collection reads %d)"
-                           % (raftops.get("SchemaVersion"), SCHEMA_VERSION))
+        raise ArchiveError(
+            "unsupported snapshot schema version %r (this collection reads %d)"
+            % (raftops.get("SchemaVersion"), SCHEMA_VERSION)
+        )
     if raftops.get("Format") != STATE_FORMAT or raftops.get("FormatVersion") != STATE_FORMAT_VERSION:
-        raise ArchiveError("unsupported state format %r version %r (this collection reads %s %d)"
-                           % (raftops.get("Format"), raftops.get("FormatVersion"), STATE_FORMAT, STATE_FORMAT_VERSION))
+        raise ArchiveError(
+            "unsupported state format %r version %r (this collection reads %s %d)"
+            % (raftops.get("Format"), raftops.get("FormatVersion"), STATE_FORMAT, STATE_FORMAT_VERSION)
+        )
     items = raftops.get("Items")
     if isinstance(items, bool) or not isinstance(items, int) or items < 0:
         raise ArchiveError("snapshot metadata has an invalid Raftops.Items %r" % (items,))
@@ -405,8 +418,9 @@ def inspect_stream(source):
     parser.finish()
     declared = meta["Raftops"]["Items"]
     if parser.count != declared:
-        raise ArchiveError("invalid snapshot state: meta.json says %d items, state.bin holds %d"
-                           % (declared, parser.count))
+        raise ArchiveError(
+            "invalid snapshot state: meta.json says %d items, state.bin holds %d" % (declared, parser.count)
+        )
     sha256 = inflater.sha256.digest()
     return {
         "size": inflater.compressed_size,

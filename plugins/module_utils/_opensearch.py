@@ -93,8 +93,10 @@ def check_repository_name(name):
     if "#" in name:
         raise ValueError("invalid repository name %r: it must not contain '#'" % (name,))
     if any(char in name for char in INVALID_FILENAME_CHARS):
-        raise ValueError("invalid repository name %r: it must not contain the following characters %s"
-                         % (name, INVALID_FILENAME_TEXT))
+        raise ValueError(
+            "invalid repository name %r: it must not contain the following characters %s"
+            % (name, INVALID_FILENAME_TEXT)
+        )
     if name == "_all":
         raise ValueError("invalid repository name %r: the API reads it as every repository" % (name,))
     return name
@@ -103,8 +105,10 @@ def check_repository_name(name):
 def check_channel_id(config_id):
     bad = "".join(sorted(set(char for char in config_id or "" if char not in _CHANNEL_ID_CHARS)))
     if not config_id or bad:
-        raise ValueError("invalid channel id %r: use letters, digits, '+', '_' and '-'%s"
-                         % (config_id, " (found %r)" % bad if bad else ""))
+        raise ValueError(
+            "invalid channel id %r: use letters, digits, '+', '_' and '-'%s"
+            % (config_id, " (found %r)" % bad if bad else "")
+        )
     return config_id
 
 

@@ -44,8 +44,10 @@ def sidecar_argument_spec():
 
 def sidecar_client(params, warn=None, timeout=None):
     """A client of the sidecar: the sidecar URL, the TLS and retry options of the module, never the token."""
-    settings = dict((key, params.get(key)) for key in ("ca_path", "client_cert", "client_key", "validate_certs",
-                                                       "timeout", "retries"))
+    settings = dict(
+        (key, params.get(key))
+        for key in ("ca_path", "client_cert", "client_key", "validate_certs", "timeout", "retries")
+    )
     settings["url"] = params.get("sidecar_url") or DEFAULT_SIDECAR_URL
     if timeout is not None:
         settings["timeout"] = timeout
@@ -61,7 +63,7 @@ def json_document(response, path):
         try:
             data = json.loads(data)
         except ValueError:
-            raise ValueError("unexpected answer to GET %s: %r" % (path, data))
+            raise ValueError("unexpected answer to GET %s: %r" % (path, data)) from None
     if not isinstance(data, dict):
         raise ValueError("unexpected answer to GET %s: %r" % (path, data))
     return data
@@ -124,7 +126,8 @@ def predict(latest, cluster):
     if revision == latest["revision"]:
         return False, None
     if revision < latest["revision"]:
-        return False, ("the cluster's state revision %s is lower than the latest backup's %s: the sidecar's storage "
-                       "holds another cluster's backups, and the sidecar refuses to mix them"
-                       % (revision, latest["revision"]))
+        return False, (
+            "the cluster's state revision %s is lower than the latest backup's %s: the sidecar's storage "
+            "holds another cluster's backups, and the sidecar refuses to mix them" % (revision, latest["revision"])
+        )
     return True, None

@@ -34,12 +34,12 @@ CONDITION_DEFAULTS = {"creation": True, "deletion": False, "failure": False, "ti
 DEFAULT_MIN_COUNT = 1
 
 NANOS = (
-    ("d", 86400 * 10 ** 9),
-    ("h", 3600 * 10 ** 9),
-    ("m", 60 * 10 ** 9),
-    ("s", 10 ** 9),
-    ("ms", 10 ** 6),
-    ("micros", 10 ** 3),
+    ("d", 86400 * 10**9),
+    ("h", 3600 * 10**9),
+    ("m", 60 * 10**9),
+    ("s", 10**9),
+    ("ms", 10**6),
+    ("micros", 10**3),
     ("nanos", 1),
 )
 _UNIT_NANOS = dict(NANOS)
@@ -75,14 +75,18 @@ def parse_time(text, setting):
             return -1
         if re.match(r"^0+$", normalized):
             return 0
-        raise ValueError("failed to parse setting [%s] with value [%s] as a time value: unit is missing or "
-                         "unrecognized" % (setting, raw))
-    number = normalized[:len(normalized) - len(unit)].strip()
+        raise ValueError(
+            "failed to parse setting [%s] with value [%s] as a time value: unit is missing or "
+            "unrecognized" % (setting, raw)
+        )
+    number = normalized[: len(normalized) - len(unit)].strip()
     if _INTEGER.match(number):
         value = int(number)
         if value < -1:
-            raise ValueError("failed to parse setting [%s] with value [%s] as a time value: negative durations are "
-                             "not supported" % (setting, raw))
+            raise ValueError(
+                "failed to parse setting [%s] with value [%s] as a time value: negative durations are "
+                "not supported" % (setting, raw)
+            )
         return -1 if value == -1 else value * _UNIT_NANOS[unit]
     if _DECIMAL.match(number):
         raise ValueError("failed to parse [%s], fractional time values are not supported" % raw)
@@ -93,7 +97,7 @@ def _java_double(value):
     """Java's Double.toString for the magnitudes durations reach (plain notation below 10^7)."""
     if value >= 1e7:
         exponent = int(("%.16E" % value).split("E")[1])
-        return "%sE%d" % (repr(value / 10 ** exponent), exponent)
+        return "%sE%d" % (repr(value / 10**exponent), exponent)
     text = repr(value)
     return text if "." in text else text + ".0"
 
@@ -107,7 +111,7 @@ def _one_decimal(value):
     fraction = text[dot:end]
     tail = text[exponent:] if exponent != -1 else ""
     if not fraction.strip("0"):
-        return text[:dot - 1] + tail
+        return text[: dot - 1] + tail
     return text[:end] + tail
 
 
@@ -171,7 +175,7 @@ def check_times(doc):
             try:
                 parse_time(value, path[-1])
             except ValueError as exc:
-                raise ValueError("%s: %s" % (".".join(path), exc))
+                raise ValueError("%s: %s" % (".".join(path), exc)) from None
     return doc
 
 
@@ -257,14 +261,16 @@ def update_body(current, wanted):
     PUT would restart both clocks). Raises ValueError when a TimeValue the user did not set is shown with a decimal:
     the server refuses it on input, and rounding it would change the stored value silently.
     """
-    body = merge(dict((k, v) for k, v in current.items() if k not in ("name", "schema_version", "last_updated_time")),
-                 wanted)
+    body = merge(
+        dict((k, v) for k, v in current.items() if k not in ("name", "schema_version", "last_updated_time")), wanted
+    )
     for path in TIME_PATHS:
         if _get(wanted, path) is None and is_fractional(_get(body, path)):
             raise ValueError(
                 "%s is shown by the server as %r, a rounded value it does not accept back, and an update sends the "
-                "whole policy: set %s explicitly in the module options" % (".".join(path), _get(body, path),
-                                                                          ".".join(path)))
+                "whole policy: set %s explicitly in the module options"
+                % (".".join(path), _get(body, path), ".".join(path))
+            )
     enabled = body.get("enabled", True)
     if not enabled or not current.get("enabled", True):
         body.pop("enabled_time", None)  # the server sets it (now) when enabling and clears it when disabling

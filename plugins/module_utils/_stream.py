@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -118,11 +119,12 @@ class StreamingTransport(object):
         try:
             return self._request.open(method, url, data=data, headers=request_headers, decompress=False)
         except HTTPError as exc:
-            raise _api_error(exc, method, path)
+            raise _api_error(exc, method, path) from None
         except (URLError, UrlsConnectionError, HTTPException, OSError) as exc:
             reason = to_text(getattr(exc, "reason", exc)) or exc.__class__.__name__
-            raise RaftopsAPIError(None, "no answer from %s: %s" % (self.client.base_url, reason),
-                                  method=method, path=path)
+            raise RaftopsAPIError(
+                None, "no answer from %s: %s" % (self.client.base_url, reason), method=method, path=path
+            ) from None
 
     def download(self, path, directory, prefix, query=None, require_digest=True):
         """GET ``path`` into a new temporary file in ``directory``; a Download, or RaftopsAPIError.
@@ -174,7 +176,7 @@ class StreamingTransport(object):
                 raise RaftopsAPIError(None, "the download is damaged: %s" % problem, method="GET", path=path)
             return Download(temp_path, size, sha.hexdigest(), headers)
         except BaseException:
-            _remove(temp_path)
+            remove_quietly(temp_path)
             raise
 
     def upload(self, method, path, file_path, digest, query=None):
@@ -202,15 +204,15 @@ def _read(response, path):
     try:
         return response.read(CHUNK)
     except (HTTPException, OSError) as exc:
-        raise RaftopsAPIError(None, "the download broke off: %s" % (to_text(exc) or exc.__class__.__name__),
-                              method="GET", path=path)
+        raise RaftopsAPIError(
+            None, "the download broke off: %s" % (to_text(exc) or exc.__class__.__name__), method="GET", path=path
+        ) from None
 
 
-def _remove(path):
-    try:
+def remove_quietly(path):
+    """Remove a temporary file that may already be gone."""
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _transfer_problem(headers, size, sha256_bytes, require_digest):

@@ -18,7 +18,7 @@ description:
   - The module reads the latest backup first (C(HEAD /v1/backup)) and reports a change when the backup the sidecar
     answers has another revision, that is when a new backup now exists.
   - In check mode, the module asks nothing of the sidecar but the latest backup, reads the cluster's state revision
-    (C(GET /v1/raftops/state) through the connection options) and applies the sidecar's rule: a backup is taken when
+    (C(GET /v1/raftops/state) through the connection options) and applies the sidecar's rule; a backup is taken when
     there is none or the revision moved.
 author:
   - raftops maintainers (@raftops)

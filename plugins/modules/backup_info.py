@@ -13,7 +13,7 @@ module: backup_info
 short_description: Read the backup sidecar's status and its latest backup
 version_added: 0.1.0
 description:
-  - Reads the backup sidecar (C(raftops backup-sidecar), etcd-operator's backup service API): its status
+  - Reads the backup sidecar (C(raftops backup-sidecar), etcd-operator's backup service API), its status
     (C(GET /v1/status)) and the latest backup in its storage (C(HEAD /v1/backup)).
   - The sidecar has no endpoint that lists its backups, so the module reports how many there are and their total
     size, and names the latest one (state revision, etcd and raftops versions, size), not each of them.
@@ -145,7 +145,6 @@ from ansible_collections.raftops.cluster.plugins.module_utils._sidecar import (
     sidecar_client,
 )
 
-
 _DOTTED_TRI = re.compile(r"^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 
@@ -177,7 +176,9 @@ def apply(module, client):
                     raise
                 result["compatible"] = False
                 result["compatibility_message"] = "requested version (%s) is not compatible with the backup (%s)" % (
-                    requested, major_minor(latest.get("etcd_version") or "0.0.0"))
+                    requested,
+                    major_minor(latest.get("etcd_version") or "0.0.0"),
+                )
     if params["compare_cluster"]:
         cluster = read_cluster_state(client)
         result["cluster"] = cluster
@@ -187,10 +188,12 @@ def apply(module, client):
 
 def main():
     spec = sidecar_argument_spec()
-    spec.update({
-        "etcd_version": {"type": "str"},
-        "compare_cluster": {"type": "bool", "default": False},
-    })
+    spec.update(
+        {
+            "etcd_version": {"type": "str"},
+            "compare_cluster": {"type": "bool", "default": False},
+        }
+    )
     module = new_module(spec, supports_check_mode=True)
     run(module, apply)
 

@@ -133,7 +133,11 @@ differences:
 import copy
 
 from ansible_collections.raftops.cluster.plugins.module_utils._cas import Plan, Snapshot, WriteResult, reconcile
-from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsAPIError, error_message, quote_segment
+from ansible_collections.raftops.cluster.plugins.module_utils._client import (
+    RaftopsAPIError,
+    error_message,
+    quote_segment,
+)
 from ansible_collections.raftops.cluster.plugins.module_utils._diff import differences, make_diff, merge
 from ansible_collections.raftops.cluster.plugins.module_utils._module import new_module, run
 from ansible_collections.raftops.cluster.plugins.module_utils._opensearch import (
@@ -235,8 +239,9 @@ class ChannelAPI(object):
             response = self.client.delete(self.path, retry=True, accept_status=(404, 500))
         elif action == "create":
             # Not retried blindly: a repeated create that had applied would be a 409, read as a conflict.
-            response = self.client.post(BASE, body={"config_id": self.config_id, "config": config},
-                                        accept_status=(409,))
+            response = self.client.post(
+                BASE, body={"config_id": self.config_id, "config": config}, accept_status=(409,)
+            )
         else:  # a PUT replaces the channel: repeating it is safe
             response = self.client.put(self.path, body={"config": config}, retry=True, accept_status=(500,))
         status, data = response.status, response.data
@@ -259,16 +264,24 @@ def apply(module, client):
             return Plan(current is not None, ("delete", None), ["config"] if current is not None else [])
         found, config = channel_plan(current, wanted)
         if current is None:
-            missing = [option for option, value in (("name", config["name"]),
-                                                    ("webhook_url", config["webhook"]["url"]))
-                       if not value]
+            missing = [
+                option
+                for option, value in (("name", config["name"]), ("webhook_url", config["webhook"]["url"]))
+                if not value
+            ]
             if missing:
                 raise ValueError("creating channel %s needs %s" % (config_id, " and ".join(missing)))
             return Plan(True, ("create", config), found)
         return Plan(bool(found), ("update", config), found)
 
-    outcome = reconcile(api.read, plan, api.write, check_mode=module.check_mode, warn=module.warn,
-                        what="notification channel %s" % config_id)
+    outcome = reconcile(
+        api.read,
+        plan,
+        api.write,
+        check_mode=module.check_mode,
+        warn=module.warn,
+        what="notification channel %s" % config_id,
+    )
     before = outcome.before
     after = outcome.after[1] if outcome.changed else before
     result = {

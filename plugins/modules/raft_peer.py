@@ -50,12 +50,12 @@ options:
     choices: [absent, present]
   id:
     description:
-      - The Raft ID of the server to remove, as RV(servers[].ID) shows it.
+      - The Raft ID of the server to remove, as the C(ID) of an entry of RV(servers).
       - Exactly one of O(id), O(address) and O(node) selects the server for O(state=absent).
     type: str
   address:
     description:
-      - The Raft address (C(ip:port)) of the server to remove, as RV(servers[].Address) shows it.
+      - The Raft address (C(ip:port)) of the server to remove, as the C(Address) of an entry of RV(servers).
     type: str
   node:
     description:

@@ -302,7 +302,11 @@ from ansible_collections.raftops.cluster.plugins.module_utils._cas import (
     WriteResult,
     reconcile,
 )
-from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsAPIError, error_message, quote_segment
+from ansible_collections.raftops.cluster.plugins.module_utils._client import (
+    RaftopsAPIError,
+    error_message,
+    quote_segment,
+)
 from ansible_collections.raftops.cluster.plugins.module_utils._diff import differences, make_diff
 from ansible_collections.raftops.cluster.plugins.module_utils._module import new_module, run
 from ansible_collections.raftops.cluster.plugins.module_utils._opensearch import (
@@ -429,7 +433,7 @@ def apply(module, client):
             what="SM policy %s" % name,
         )
     except CasError as exc:  # name this module's options in the shared message
-        raise CasError(exc.message.replace("cas_index", "if_seq_no/if_primary_term"), exc.index)
+        raise CasError(exc.message.replace("cas_index", "if_seq_no/if_primary_term"), exc.index) from None
     before = outcome.before
     step = outcome.after
     if not outcome.changed:

@@ -78,7 +78,7 @@ options:
 notes:
   - With O(state=saved), the archive gets the permissions O(mode) when set, else V(0600), because it holds every ACL
     token (as hashes), every policy and every variable in clear text. The other file options apply to it too.
-  - The token needs a C(management) token when ACLs are enabled (C(operator:read) for the O(force) check).
+  - The token must be a C(management) token when ACLs are enabled (C(operator:read) for the O(force) check).
   - The archive streams to disk, so the module's memory does not grow with the size of the state.
   - After a restore every restored object has new, higher indexes; a check-and-set based on an index read before
     the restore fails and re-reads, as it should.
@@ -129,7 +129,7 @@ sha256:
   sample: 5f5c312d97549c55f51fd8eed042eb190f4cb5de42142d32b5c7238c5f054aa2
 summary:
   description:
-    - What the archive holds (see M(raftops.cluster.snapshot_info)): ID, index, term, revisions, cluster ID,
+    - What the archive holds (see M(raftops.cluster.snapshot_info)), that is its ID, index, term, revisions, cluster ID,
       creation time, versions, members. Not returned by a check-mode save.
   returned: success
   type: dict
@@ -137,7 +137,7 @@ summary:
     id: 2-374-1795480486847
     state_revision: 15
     created_at: "2026-11-24T00:34:46Z"
-items:
+item_count:
   description: The number of records in the archive's state. Not returned by a check-mode save.
   returned: success
   type: int
@@ -173,7 +173,11 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.raftops.cluster.plugins.module_utils._archive import ArchiveError, inspect_file, summary
 from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsAPIError
 from ansible_collections.raftops.cluster.plugins.module_utils._module import ModuleError, new_module, run
-from ansible_collections.raftops.cluster.plugins.module_utils._stream import StreamingTransport, fsync_directory
+from ansible_collections.raftops.cluster.plugins.module_utils._stream import (
+    StreamingTransport,
+    fsync_directory,
+    remove_quietly,
+)
 
 SNAPSHOT_PATH = "/v1/operator/snapshot"
 STATE_PATH = "/v1/raftops/state"
@@ -186,7 +190,7 @@ def archive_result(path, info):
         "size": info["size"],
         "sha256": info["sha256"],
         "summary": summary(info),
-        "items": info["items"],
+        "item_count": info["items"],
     }
 
 
@@ -194,9 +198,9 @@ def verified(path):
     try:
         return inspect_file(path)
     except ArchiveError as exc:
-        raise ModuleError("%s is not a valid raftops snapshot: %s" % (path, to_native(exc)), path=path)
-    except (IOError, OSError) as exc:
-        raise ModuleError("cannot read %s: %s" % (path, to_native(exc)), path=path)
+        raise ModuleError("%s is not a valid raftops snapshot: %s" % (path, to_native(exc)), path=path) from None
+    except OSError as exc:
+        raise ModuleError("cannot read %s: %s" % (path, to_native(exc)), path=path) from None
 
 
 def read_cluster_state(client):
@@ -217,11 +221,15 @@ def restore_refusal(state, force):
     if force:
         return None
     if state is None:
-        return ("the server has no %s, so the module cannot tell whether the cluster holds data; set force=true to "
-                "replace whatever it holds" % STATE_PATH)
+        return (
+            "the server has no %s, so the module cannot tell whether the cluster holds data; set force=true to "
+            "replace whatever it holds" % STATE_PATH
+        )
     if state.get("Revision"):
-        return ("the cluster holds data (state revision %s, generation %s): a restore replaces all of it; set "
-                "force=true to go ahead" % (state.get("Revision"), state.get("Generation")))
+        return (
+            "the cluster holds data (state revision %s, generation %s): a restore replaces all of it; set "
+            "force=true to go ahead" % (state.get("Revision"), state.get("Generation"))
+        )
     return None
 
 
@@ -240,17 +248,18 @@ def save(module, client):
     if module.check_mode:
         return {"changed": True, "path": path}
     transport = StreamingTransport(client, warn=module.warn)
-    download = transport.download(SNAPSHOT_PATH, directory, "." + os.path.basename(path) + ".",
-                                  query={"stale": "true"} if params["stale"] else None)
+    download = transport.download(
+        SNAPSHOT_PATH,
+        directory,
+        "." + os.path.basename(path) + ".",
+        query={"stale": "true"} if params["stale"] else None,
+    )
     try:
         info = verified(download.temp_path)
         module.set_fs_attributes_if_different(file_arguments(module, download.temp_path), False)
         os.rename(download.temp_path, path)
     except BaseException:
-        try:
-            os.unlink(download.temp_path)
-        except OSError:
-            pass
+        remove_quietly(download.temp_path)
         raise
     fsync_directory(directory)
     result = archive_result(path, info)

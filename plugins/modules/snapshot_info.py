@@ -14,7 +14,7 @@ short_description: Inspect a raftops snapshot archive offline
 version_added: 0.1.0
 description:
   - Reads the snapshot archive at O(path) on the host that runs the module and verifies it the way the server does
-    before a restore, without any server: the gzip stream, the tar structure, every SHA-256 in C(SHA256SUMS),
+    before a restore, without any server; it checks the gzip stream, the tar structure, every SHA-256 in C(SHA256SUMS),
     C(meta.json) and a full parse of C(state.bin), whose record count must match.
   - Returns the metadata, the sizes and hashes, and the number of records in the state. Like
     C(raftops operator snapshot inspect), it fails on an archive that does not verify, saying why.
@@ -51,7 +51,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: >-
       {{ archive.summary.id }} taken {{ archive.summary.created_at }} at state revision
-      {{ archive.summary.state_revision }}: {{ archive.items }} records ({{ archive.item_counts }})
+      {{ archive.summary.state_revision }}: {{ archive.item_count }} records ({{ archive.item_counts }})
 """
 
 RETURN = r"""
@@ -121,7 +121,7 @@ members:
     - name: meta.json
       size: 1133
       sha256: 2f0051c3db8c56857c7c8ec3f174c3d81647502f335a9cc85ef29b1f401a18df
-items:
+item_count:
   description: The number of records in the state.
   returned: success
   type: int
@@ -149,9 +149,10 @@ def main():
         info = inspect_file(path)
     except ArchiveError as exc:
         module.fail_json(msg="%s is not a valid raftops snapshot: %s" % (path, to_native(exc)), path=path)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         module.fail_json(msg="cannot read %s: %s" % (path, to_native(exc)), path=path)
     info["summary"] = summary(info)
+    info["item_count"] = info.pop("items")  # "items" would hide the dict method in Jinja (result.items)
     module.exit_json(changed=False, path=path, **info)
 
 

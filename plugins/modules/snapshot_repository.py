@@ -56,7 +56,7 @@ options:
       - The storage's settings. V(fs) needs C(location), an absolute path (under the agents' C(sm.path_repo) when
         that is set). V(s3) needs C(bucket) and takes C(base_path), C(endpoint), C(region) and
         C(path_style_access).
-      - S3 credentials never go here (they would be in every snapshot and in C(GET /_snapshot)): the agents take them
+      - S3 credentials never go here (they would be in every snapshot and in C(GET /_snapshot)); the agents take them
         from their C(sm.s3) configuration or the environment.
       - Values are strings, numbers or booleans.
     type: dict
@@ -66,8 +66,8 @@ options:
     type: bool
     default: true
 notes:
-  - The token needs a C(management) token when ACLs are enabled (C(operator:read) in check mode and when nothing
-    changes): a repository receives snapshots, which hold every ACL secret.
+  - The token must be a C(management) token when ACLs are enabled (C(operator:read) in check mode and when nothing
+    changes), because a repository receives snapshots, which hold every ACL secret.
   - The API has no concurrency token for repositories; the last writer wins.
 seealso:
   - module: raftops.cluster.sm_policy
@@ -174,12 +174,16 @@ def apply(module, client):
         if current is None or current["type"] != wanted["type"]:
             found.append("type")
         current_settings = (current or {}).get("settings") or {}
-        found.extend("settings." + key for key in sorted(set(current_settings) | set(wanted["settings"]))
-                     if current_settings.get(key) != wanted["settings"].get(key))
+        found.extend(
+            "settings." + key
+            for key in sorted(set(current_settings) | set(wanted["settings"]))
+            if current_settings.get(key) != wanted["settings"].get(key)
+        )
         return Plan(bool(found) or current is None, wanted, found)
 
-    outcome = reconcile(api.read, plan, api.write, check_mode=module.check_mode, warn=module.warn,
-                        what="snapshot repository %s" % name)
+    outcome = reconcile(
+        api.read, plan, api.write, check_mode=module.check_mode, warn=module.warn, what="snapshot repository %s" % name
+    )
     final = outcome.after if outcome.changed else outcome.before
     result = {
         "changed": outcome.changed,

@@ -90,7 +90,7 @@ def test_a_lost_write_is_read_again_merged_and_retried_with_a_warning():
     warnings = []
     outcome = reconcile(store.read, want("a", 5), store.write, warn=warnings.append, what="the config")
     assert outcome.changed and outcome.attempts == 2
-    assert [index for _, index in store.writes] == [7, 8]
+    assert [write[1] for write in store.writes] == [7, 8]
     assert store.value == {"a": 5, "b": 3}  # the other writer's b survived
     assert outcome.before == {"a": 1, "b": 3}
     assert len(warnings) == 1

@@ -15,8 +15,6 @@ Writes {"pid": ..., "port": ..., "interfered": n} to --state-file (updated after
 --lifetime seconds at the latest, so a failed test cannot leave it running.
 """
 
-from __future__ import absolute_import, division, print_function
-
 import argparse
 import json
 import os
@@ -64,14 +62,19 @@ def main():
     def interfere(answer):
         """Update the policy as another writer would, with the seq_no the client is about to receive."""
         document = json.loads(answer)
-        policy = dict((k, v) for k, v in document["sm_policy"].items()
-                      if k not in ("name", "schema_version", "last_updated_time"))
-        policy["description"] = "changed by another writer (%d)" % (state["interfered"] + 1)
-        query = "?if_seq_no=%s&if_primary_term=%s" % (document["_seq_no"], document["_primary_term"])
-        status, _, body = call("PUT", policy_path + query, json.dumps(policy).encode(),
-                               {"Content-Type": "application/json", "X-Nomad-Token": args.token})
+        policy = dict(
+            (k, v) for k, v in document["sm_policy"].items() if k not in ("name", "schema_version", "last_updated_time")
+        )
+        policy["description"] = f"changed by another writer ({state['interfered'] + 1})"
+        query = f"?if_seq_no={document['_seq_no']}&if_primary_term={document['_primary_term']}"
+        status, _, body = call(
+            "PUT",
+            policy_path + query,
+            json.dumps(policy).encode(),
+            {"Content-Type": "application/json", "X-Nomad-Token": args.token},
+        )
         if status != 200:
-            raise RuntimeError("the interfering write failed: %s %r" % (status, body))
+            raise RuntimeError(f"the interfering write failed: {status} {body!r}")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -1,0 +1,46 @@
+# Copyright (c) 2026, raftops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A well-behaved concurrent writer for the scheduler_config target.
+
+For ``seconds`` it reads the scheduler configuration and writes it back with only NodeLimitForFeasibilityChecks
+changed, with ``?cas=<ModifyIndex>``, as fast as it can. It prints one JSON line: how many writes it made, how many
+of its own CAS writes lost, and the last value it wrote, so the target can check that neither writer lost an update.
+"""
+
+import json
+import sys
+import time
+import urllib.request
+
+PATH = "/v1/operator/scheduler/configuration"
+
+
+def call(url, token, method="GET", body=None, query=""):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url + PATH + query, data=data, method=method, headers={"X-Nomad-Token": token})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def main():
+    url, token, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    deadline = time.monotonic() + seconds
+    writes = lost = 0
+    last = None
+    while time.monotonic() < deadline:
+        config = call(url, token)["SchedulerConfig"]
+        value = 100 + writes % 50
+        config["NodeLimitForFeasibilityChecks"] = value
+        index = config.pop("ModifyIndex")
+        config.pop("CreateIndex")
+        if call(url, token, "PUT", config, "?cas=%d" % index)["Updated"]:
+            writes += 1
+            last = value
+        else:
+            lost += 1
+    print(json.dumps({"writes": writes, "lost": lost, "last": last}))
+
+
+if __name__ == "__main__":
+    main()
