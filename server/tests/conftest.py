@@ -25,11 +25,15 @@ _next_address = [10]
 def next_hosts(n: int = 3) -> tuple[str, ...]:
     """Fresh loopback addresses: the third octet from the PID, the fourth from a counter."""
     third = 1 + os.getpid() % 200
-    first = _next_address[0]
-    _next_address[0] += n + 1  # one spare address between clusters (room for a joining server)
-    if first + n > 250:
-        raise RuntimeError("this test session ran out of loopback addresses")
-    return tuple(f"127.0.{third}.{first + i}" for i in range(n))
+    while True:
+        first = _next_address[0]
+        _next_address[0] += n + 1  # one spare address between clusters (room for a joining server)
+        if first + n > 250:
+            raise RuntimeError("this test session ran out of loopback addresses")
+        hosts = tuple(f"127.0.{third}.{first + i}" for i in range(n))
+        # Another test session whose PID shares our third octet may hold these addresses.
+        if not any(port_open(h, p) for h in hosts for p in (2379, 2380, 4646)):
+            return hosts
 
 
 @pytest.fixture
