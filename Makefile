@@ -61,6 +61,8 @@ molecule: setup
 
 # Snapshot save/restore benchmark on its own local cluster (docs/performance.md).
 # Then bench/run.py: raftops against etcd side by side in one run (API overhead, failover, transfer, snapshot).
+# Then bench/modules.py: requests and time per module of an idempotent play, beside ansible.builtin.uri.
 bench: setup
 	$(BIN)/python bench/snapshot.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/modules.py --record

@@ -282,6 +282,13 @@ def _tar_error(reason):
     return ArchiveError(_READ_PREFIX + "failed reading snapshot: " + reason)
 
 
+def _has_raftops_section(raw):
+    try:
+        return isinstance(json.loads(raw.decode("utf-8")).get("Raftops"), dict)
+    except (ValueError, AttributeError):
+        return True  # not a JSON object: parse, the meta.json check reports the real problem
+
+
 def _read_members(source, parser):
     """Read the tar members from the inflater; returns {name: (size, sha256 bytes, content or None)} and the order."""
     limits = {META: MAX_META_BYTES, SUMS: MAX_SUMS_BYTES, STATE: None}
@@ -314,6 +321,8 @@ def _read_members(source, parser):
                 _READ_PREFIX + "%s is %d bytes, over the %d limit" % (json.dumps(name), info.size, limits[name])
             )
         order.append(name)
+        # state.bin is parsed as a raftops state only when meta.json (which precedes it) says it is one.
+        parse_state = name == STATE and (META not in found or _has_raftops_section(found[META][2]))
         sha = hashlib.sha256()
         kept = bytearray()
         left = info.size
@@ -323,7 +332,8 @@ def _read_members(source, parser):
                 raise _tar_error("unexpected EOF")
             sha.update(chunk)
             if name == STATE:
-                parser.feed(chunk)
+                if parse_state:
+                    parser.feed(chunk)
             else:
                 kept += chunk
             left -= len(chunk)
@@ -371,7 +381,7 @@ def _check_sums(found):
             raise ArchiveError(_INTEGRITY_PREFIX + "file missing for %s" % json.dumps(name))
 
 
-def _check_meta(raw, state_size):
+def _check_meta(raw, state_size, allow_nomad=False):
     try:
         meta = json.loads(raw.decode("utf-8"))
     except ValueError as exc:
@@ -385,6 +395,8 @@ def _check_meta(raw, state_size):
     if meta.get("Size") != state_size:
         raise ArchiveError("snapshot metadata says Size %r but state.bin has %d bytes" % (meta.get("Size"), state_size))
     raftops = meta.get("Raftops")
+    if not isinstance(raftops, dict) and allow_nomad:
+        return meta  # a Nomad server's archive: the container and its hashes are all that can be checked here
     if not isinstance(raftops, dict):
         raise ArchiveError(
             "not a raftops snapshot: meta.json has no Raftops section "
@@ -406,7 +418,7 @@ def _check_meta(raw, state_size):
     return meta
 
 
-def inspect_stream(source):
+def inspect_stream(source, allow_nomad=False):
     """Verify the archive read from the binary file ``source``; returns a dict describing it (see inspect_file())."""
     parser = StateParser()
     inflater = _Inflater(source)
@@ -414,15 +426,18 @@ def inspect_stream(source):
     inflater.conclude()
     _check_members(found, order)
     _check_sums(found)
-    meta = _check_meta(found[META][2], found[STATE][0])
-    parser.finish()
-    declared = meta["Raftops"]["Items"]
-    if parser.count != declared:
-        raise ArchiveError(
-            "invalid snapshot state: meta.json says %d items, state.bin holds %d" % (declared, parser.count)
-        )
+    meta = _check_meta(found[META][2], found[STATE][0], allow_nomad)
+    raftops = isinstance(meta.get("Raftops"), dict)
+    if raftops:
+        parser.finish()
+        declared = meta["Raftops"]["Items"]
+        if parser.count != declared:
+            raise ArchiveError(
+                "invalid snapshot state: meta.json says %d items, state.bin holds %d" % (declared, parser.count)
+            )
     sha256 = inflater.sha256.digest()
     return {
+        "format": "raftops" if raftops else "nomad",
         "size": inflater.compressed_size,
         "sha256": binascii.hexlify(sha256).decode("ascii"),
         "digest": digest_header(sha256),
@@ -431,20 +446,22 @@ def inspect_stream(source):
             {"name": name, "size": found[name][0], "sha256": binascii.hexlify(found[name][1]).decode("ascii")}
             for name in MEMBERS
         ],
-        "items": parser.count,
-        "item_counts": dict(sorted(parser.prefixes.items())),
+        "items": parser.count if raftops else None,
+        "item_counts": dict(sorted(parser.prefixes.items())) if raftops else {},
     }
 
 
-def inspect_file(path):
+def inspect_file(path, allow_nomad=False):
     """Verify the archive at ``path`` offline; raises ArchiveError (bad archive) or OSError (cannot read).
 
-    Returns ``size`` (bytes of the file), ``sha256`` (hex, of the file), ``digest`` (the Digest header value a
-    server sends with it), ``meta`` (meta.json), ``members`` (name, size and SHA-256 of each tar member),
-    ``items`` (state records) and ``item_counts`` (records per top-level path segment, e.g. ``vars``, ``acl``).
+    Returns ``format`` (``raftops``, or ``nomad`` for a Nomad server's archive when ``allow_nomad``: only its
+    container, hashes and metadata version can be checked), ``size`` (bytes of the file), ``sha256`` (hex, of the
+    file), ``digest`` (the Digest header value a server sends with it), ``meta`` (meta.json), ``members`` (name, size
+    and SHA-256 of each tar member), ``items`` (state records; None for Nomad) and ``item_counts`` (records per
+    top-level path segment, e.g. ``vars``, ``acl``).
     """
     with open(path, "rb") as source:
-        return inspect_stream(source)
+        return inspect_stream(source, allow_nomad)
 
 
 def summary(info):

@@ -95,8 +95,9 @@ def _index_text(index):
     return "an unknown index" if index is None else "index %s" % (index,)
 
 
-def reconcile(read, plan, write, check_mode=False, cas_index=None, cas_retries=DEFAULT_CAS_RETRIES, warn=None,
-              what="the object"):
+def reconcile(
+    read, plan, write, check_mode=False, cas_index=None, cas_retries=DEFAULT_CAS_RETRIES, warn=None, what="the object"
+):
     """Run read -> plan -> CAS write until the write applies, nothing needs writing, or the retries run out.
 
     ``cas_index`` (strict CAS): the index the caller expects the object to be at. When a write is needed and the
@@ -135,12 +136,12 @@ def reconcile(read, plan, write, check_mode=False, cas_index=None, cas_retries=D
         if attempts > cas_retries:
             raise CasError(
                 "%s kept changing while it was being written: %d check-and-set writes lost to other writers, the last "
-                "one at %s against %s; nothing was written" % (
-                    what, attempts, _index_text(snapshot.index), _index_text(result.index)),
+                "one at %s against %s; nothing was written"
+                % (what, attempts, _index_text(snapshot.index), _index_text(result.index)),
                 index=result.index,
             )
         if warn:
             warn(
-                "check-and-set write of %s at index %s lost to another writer (now at %s); read it again, retry %d of %d"
-                % (what, snapshot.index, _index_text(result.index), attempts, cas_retries)
+                "check-and-set write of %s at index %s lost to another writer (now at %s); read it again, "
+                "retry %d of %d" % (what, snapshot.index, _index_text(result.index), attempts, cas_retries)
             )

@@ -67,7 +67,7 @@ def _value(field, value, where):
         try:
             return _duration.canonical(value)
         except ValueError as exc:
-            raise ValueError("%s: %s (use a Go duration such as 200ms, 10s or 1m30s)" % (where, exc))
+            raise ValueError("%s: %s (use a Go duration such as 200ms, 10s or 1m30s)" % (where, exc)) from None
     if field.kind == INT and value < 0:
         raise ValueError("%s: must be 0 or greater, got %s" % (where, value))
     return value

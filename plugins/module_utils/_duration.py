@@ -28,8 +28,8 @@ MAX_NS = (1 << 63) - 1
 UNITS = {
     "ns": NANOSECOND,
     "us": MICROSECOND,
-    u"\u00b5s": MICROSECOND,  # micro sign
-    u"\u03bcs": MICROSECOND,  # Greek small letter mu
+    "\u00b5s": MICROSECOND,  # micro sign
+    "\u03bcs": MICROSECOND,  # Greek small letter mu
     "ms": MILLISECOND,
     "s": SECOND,
     "m": MINUTE,
@@ -95,7 +95,7 @@ def _fraction(value, precision):
     """(".123" without trailing zeros or "" when the fraction is zero, integer part) of value / 10**precision."""
     digits = []
     printed = False
-    for dummy in range(precision):
+    for _position in range(precision):
         digit = value % 10
         printed = printed or digit != 0
         if printed:
@@ -114,7 +114,7 @@ def format_ns(ns):
         if magnitude < MICROSECOND:
             precision, unit = 0, "ns"
         elif magnitude < MILLISECOND:
-            precision, unit = 3, u"\u00b5s"
+            precision, unit = 3, "\u00b5s"
         else:
             precision, unit = 6, "ms"
         fraction, whole = _fraction(magnitude, precision)

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import re
 
@@ -45,10 +46,8 @@ def read_health(client):
     report = response.data
     if isinstance(report, str):
         # Nomad writes the 429 status before the body, so the body is labelled text/plain although it is JSON.
-        try:
+        with contextlib.suppress(ValueError):
             report = json.loads(report)
-        except ValueError:
-            pass
     if not isinstance(report, dict):
         raise ValueError("unexpected answer to GET %s: %r" % (HEALTH_PATH, response.data))
     return response.status, report

@@ -157,8 +157,10 @@ def apply(module, client):
         raise
     if module.check_mode:
         # The server took the probe secret: it ignores BootstrapSecret. Say so rather than hide it.
-        module.warn("the server bootstrapped ACLs in check mode with the probe request, because it ignores "
-                    "BootstrapSecret; the token is returned, store it")
+        module.warn(
+            "the server bootstrapped ACLs in check mode with the probe request, because it ignores "
+            "BootstrapSecret; the token is returned, store it"
+        )
     if not isinstance(answer, dict) or not answer.get("AccessorID"):
         raise ValueError("unexpected answer to POST %s (no token in it)" % PATH)
     return shape(True, False, token=answer, diff=module._diff)

@@ -65,7 +65,8 @@ options:
     description: Nomad Enterprise redundancy zones (C(EnableRedundancyZones)). Stored, not acted on by raftops.
     type: bool
   disable_upgrade_migration:
-    description: Nomad Enterprise upgrade migration switch (C(DisableUpgradeMigration)). Stored, not acted on by raftops.
+    description:
+      - Nomad Enterprise upgrade migration switch (C(DisableUpgradeMigration)). Stored, not acted on by raftops.
     type: bool
   enable_custom_upgrades:
     description: Nomad Enterprise custom upgrades (C(EnableCustomUpgrades)). Stored, not acted on by raftops.

@@ -139,8 +139,11 @@ def unmet(report, wait_for_healthy, min_failure_tolerance):
     """What the report lacks, in words; an empty list when the conditions hold."""
     missing = []
     if wait_for_healthy and not report.get("Healthy"):
-        sick = [server.get("Name") or server.get("ID") for server in report.get("Servers") or []
-                if not server.get("Healthy")]
+        sick = [
+            server.get("Name") or server.get("ID")
+            for server in report.get("Servers") or []
+            if not server.get("Healthy")
+        ]
         missing.append("the cluster is not healthy (unhealthy: %s)" % (", ".join(sick) or "no server reported"))
     tolerance = report.get("FailureTolerance", 0)
     if min_failure_tolerance is not None and tolerance < min_failure_tolerance:

@@ -169,9 +169,10 @@ def apply(module, client):
     result["leader"] = _raft.leader_of(waited.value) or {}
     result["waited"] = waited.elapsed
     if not waited.done:
+        shown = _raft.describe(result["leader"]) if result["leader"] else "none"
         raise ModuleError(
             "leadership was transferred to %s, but after %s s the configuration shows %s as the leader"
-            % (_raft.describe(target), waited.elapsed, _raft.describe(result["leader"]) if result["leader"] else "none"),
+            % (_raft.describe(target), waited.elapsed, shown),
             servers=waited.value,
         )
     return result

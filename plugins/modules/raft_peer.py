@@ -184,8 +184,11 @@ UNKNOWN_NODE = "(unknown)"
 
 def diff_view(servers):
     """Servers keyed by address, so that a check-mode diff and the real one match line for line."""
-    return {"Servers": dict((s.get("Address"), {"ID": s.get("ID"), "Node": s.get("Node"), "Voter": s.get("Voter")})
-                            for s in servers)}
+    return {
+        "Servers": dict(
+            (s.get("Address"), {"ID": s.get("ID"), "Node": s.get("Node"), "Voter": s.get("Voter")}) for s in servers
+        )
+    }
 
 
 def peer_address(peer_url):
@@ -215,13 +218,13 @@ def check_removal(module, client, servers, target):
     if not target.get("Voter"):
         return
     try:
-        dummy, report = _raft.read_health(client)
+        report = _raft.read_health(client)[1]
     except RaftopsAPIError as exc:
         raise ModuleError(
             "cannot check that removing %s keeps a quorum, because the health report is not readable (%s); "
             "set force=true to remove it without the check" % (_raft.describe(target), exc),
             server=target,
-        )
+        ) from exc
     refusal = _raft.removal_refusal(servers, target, _raft.healthy_ids(report))
     if refusal:
         raise ModuleError(refusal + "; set force=true to remove it anyway", server=target)
@@ -257,7 +260,8 @@ def remove(module, client):
     result["waited"] = waited.elapsed
     if not waited.done:
         raise ModuleError(
-            "%s was removed but is still in the Raft configuration after %s s" % (_raft.describe(target), waited.elapsed),
+            "%s was removed but is still in the Raft configuration after %s s"
+            % (_raft.describe(target), waited.elapsed),
             servers=waited.value,
         )
     return result
@@ -281,7 +285,8 @@ def join(module, client):
     clash = next((server for server in servers if server.get("Node") == node), None)
     if clash is not None:
         raise ModuleError(
-            "a server named %s already exists at %s; remove it first or choose another name" % (node, clash.get("Address")),
+            "a server named %s already exists at %s; remove it first or choose another name"
+            % (node, clash.get("Address")),
             server=clash,
         )
     result["changed"] = True

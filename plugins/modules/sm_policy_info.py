@@ -17,8 +17,8 @@ description:
   - With O(name), reads that policy (C(GET /_plugins/_sm/policies/<name>)). A policy that does not exist is not an
     error; RV(policies) is then empty.
   - With O(explain), reports the executor's state of the policies named
-    (C(GET /_plugins/_sm/policies/<names>/_explain)), that is the creation and deletion workflows, their current step, the
-    last and next runs, retries and failures.
+    (C(GET /_plugins/_sm/policies/<names>/_explain)), that is the creation and deletion workflows, their current
+    step, the last and next runs, retries and failures.
   - With neither, lists policies (C(GET /_plugins/_sm/policies)), filtered by O(query_string), sorted and paged.
 author:
   - raftops maintainers (@raftops)

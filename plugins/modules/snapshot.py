@@ -127,6 +127,13 @@ sha256:
   returned: success
   type: str
   sample: 5f5c312d97549c55f51fd8eed042eb190f4cb5de42142d32b5c7238c5f054aa2
+format:
+  description:
+    - V(raftops) for a raftops archive, V(nomad) for a Nomad server's (whose state the module cannot read, so only
+      its container, hashes and metadata version are verified offline). Not returned by a check-mode save.
+  returned: success
+  type: str
+  sample: raftops
 summary:
   description:
     - What the archive holds (see M(raftops.cluster.snapshot_info)), that is its ID, index, term, revisions, cluster ID,
@@ -138,7 +145,8 @@ summary:
     state_revision: 15
     created_at: "2026-11-24T00:34:46Z"
 item_count:
-  description: The number of records in the archive's state. Not returned by a check-mode save.
+  description: The number of records in the archive's state (null for a Nomad archive). Not returned by a check-mode
+    save.
   returned: success
   type: int
   sample: 7
@@ -187,6 +195,7 @@ DEFAULT_MODE = "0600"
 def archive_result(path, info):
     return {
         "path": path,
+        "format": info["format"],
         "size": info["size"],
         "sha256": info["sha256"],
         "summary": summary(info),
@@ -196,9 +205,9 @@ def archive_result(path, info):
 
 def verified(path):
     try:
-        return inspect_file(path)
+        return inspect_file(path, allow_nomad=True)
     except ArchiveError as exc:
-        raise ModuleError("%s is not a valid raftops snapshot: %s" % (path, to_native(exc)), path=path) from None
+        raise ModuleError("%s is not a valid snapshot archive: %s" % (path, to_native(exc)), path=path) from None
     except OSError as exc:
         raise ModuleError("cannot read %s: %s" % (path, to_native(exc)), path=path) from None
 

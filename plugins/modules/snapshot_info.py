@@ -35,8 +35,9 @@ options:
 notes:
   - The module never contacts a server. It accepts the connection options only so that C(module_defaults) for the
     C(group/raftops.cluster.raftops) action group apply to it without an error; they are not used.
-  - Only archives of the schema and state format this collection knows (schema 1, C(raftops-state) 1) verify.
-    Nomad server snapshots are refused (they carry no raftops state).
+  - Only raftops archives of the schema and state format this collection knows (schema 1, C(raftops-state) 1) are
+    verified completely. A Nomad server's archive (same container, no C(Raftops) section in C(meta.json)) is
+    verified as far as it can be without reading Nomad's state format.
 seealso:
   - module: raftops.cluster.snapshot
 """
@@ -55,6 +56,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+format:
+  description:
+    - V(raftops) for a raftops archive. V(nomad) for a Nomad server's archive, whose C(state.bin) the module cannot
+      read; for it, only the container, the hashes and the metadata version are verified, RV(item_count) is null and
+      RV(item_counts) empty.
+  returned: success
+  type: str
+  sample: raftops
 path:
   description: The archive read.
   returned: success
@@ -122,7 +131,7 @@ members:
       size: 1133
       sha256: 2f0051c3db8c56857c7c8ec3f174c3d81647502f335a9cc85ef29b1f401a18df
 item_count:
-  description: The number of records in the state.
+  description: The number of records in the state (null for a Nomad archive).
   returned: success
   type: int
   sample: 7
@@ -146,9 +155,9 @@ def main():
     module = new_module({"path": {"type": "path", "required": True}}, supports_check_mode=True)
     path = module.params["path"]
     try:
-        info = inspect_file(path)
+        info = inspect_file(path, allow_nomad=True)
     except ArchiveError as exc:
-        module.fail_json(msg="%s is not a valid raftops snapshot: %s" % (path, to_native(exc)), path=path)
+        module.fail_json(msg="%s is not a valid snapshot archive: %s" % (path, to_native(exc)), path=path)
     except OSError as exc:
         module.fail_json(msg="cannot read %s: %s" % (path, to_native(exc)), path=path)
     info["summary"] = summary(info)

@@ -152,8 +152,10 @@ def path_error(path):
         return None
     if len(parts) == 3 and parts[1] == "job-templates":
         return None
-    return ("invalid path %r: under the reserved top-level directory \"nomad\" only nomad/jobs..., "
-            "nomad/sentinel... and nomad/job-templates/<name> are allowed" % (path,))
+    return (
+        'invalid path %r: under the reserved top-level directory "nomad" only nomad/jobs..., '
+        "nomad/sentinel... and nomad/job-templates/<name> are allowed" % (path,)
+    )
 
 
 def check_items(items):
@@ -240,7 +242,8 @@ def apply(module, client):
         if current is None:
             return Plan(True, after, ["Items"])
         differing = sorted(set(current_items) ^ set(wanted)) + sorted(
-            key for key in set(current_items) & set(wanted) if current_items[key] != wanted[key])
+            key for key in set(current_items) & set(wanted) if current_items[key] != wanted[key]
+        )
         return Plan(bool(differing), after, ["Items." + key for key in sorted(differing)])
 
     outcome = reconcile(

@@ -142,3 +142,20 @@ def test_failover_to_next_endpoint_for_reads(etcd_member) -> None:
     client = Etcd(["http://127.0.0.1:9", etcd_member.client_url], timeout=0.5)
     client.put(b"/t/x", b"1")
     assert client.get(b"/t/x").value == b"1"
+
+
+def test_indexes_never_go_backwards_across_a_generation_flip(etcd: Etcd) -> None:
+    state = StateStore(etcd)
+    gen = state.generation()
+    # A restore writes the new generation first...
+    written = etcd.txn([], [op_put(b"/raftops/v1/data/7/k", b"restored")]).revision
+    # ...then other writers keep writing the old one...
+    later = state.put("k", b"newer").index
+    assert later > written
+    # ...until the pointer flips.
+    flip = etcd.txn([cmp_mod(POINTER, gen.mod_revision)], [op_put(POINTER, b"7")]).revision
+    item = StateStore(etcd).get("k")
+    assert item.value == b"restored" and item.modify_index == flip > later
+    assert not state.put("k", b"x", cas=written).succeeded  # the hidden write revision is no index
+    assert state.put("k", b"x", cas=flip).succeeded
+    assert state.get("k").modify_index > flip

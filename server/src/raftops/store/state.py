@@ -169,7 +169,7 @@ class StateStore:
         for _ in range(_MAX_POINTER_RETRIES):
             gen = self.generation()
             compare = [cmp_mod(POINTER, gen.mod_revision)]
-            compare += [cmp_mod(self.key(c.path, gen), c.modify_index) for c in conditions]
+            compare += [cmp for c in conditions for cmp in _index_compare(self.key(c.path, gen), c.modify_index, gen)]
             failure = [op_get(POINTER)] + [op_get(self.key(path, gen), prefix=prefix) for path, prefix in reads]
             res = self.etcd.txn(compare, [], failure)
             if res.succeeded:
@@ -242,7 +242,12 @@ class StateStore:
 
     @staticmethod
     def _item(gen: Generation, kv: KeyValue) -> Item:
-        return Item(kv.key[len(gen.prefix) :].decode(), kv.value, kv.create_revision, kv.mod_revision)
+        # Items a restore wrote before flipping the pointer become visible at the flip: they report
+        # the flip's revision, so indexes never go backwards across a restore.
+        floor = gen.mod_revision
+        return Item(
+            kv.key[len(gen.prefix) :].decode(), kv.value, max(kv.create_revision, floor), max(kv.mod_revision, floor)
+        )
 
     # -- writes ---------------------------------------------------------------------------------
     def put(self, path: str, value: bytes, *, cas: int | None = None) -> WriteResult:
@@ -264,7 +269,7 @@ class StateStore:
         for _ in range(_MAX_POINTER_RETRIES):
             gen = self.generation()
             compare = [cmp_mod(POINTER, gen.mod_revision)]
-            compare += [cmp_mod(self.key(c.path, gen), c.modify_index) for c in conditions]
+            compare += [cmp for c in conditions for cmp in _index_compare(self.key(c.path, gen), c.modify_index, gen)]
             success = [
                 op_put(self.key(w.path, gen), w.value)
                 if w.value is not None
@@ -309,6 +314,17 @@ class StateStore:
         """
         kv = self.etcd.get(TOUCHED)
         return kv.mod_revision if kv else 0
+
+
+def _index_compare(key: bytes, modify_index: int, gen: Generation) -> list[dict[str, Any]]:
+    """The etcd compares for "the item's reported modify index is still ``modify_index``"."""
+    if modify_index and modify_index == gen.mod_revision:
+        # Reported as the flip revision: unchanged since the restore wrote it, and present.
+        return [cmp_mod(key, gen.mod_revision, "LESS"), cmp_create(key, 0, "GREATER")]
+    if 0 < modify_index < gen.mod_revision:
+        # No item of this generation reports an index below the flip: such a CAS must fail.
+        return [cmp_mod(key, modify_index), cmp_mod(key, gen.mod_revision, "GREATER")]
+    return [cmp_mod(key, modify_index)]
 
 
 def json_item(item: Item | None) -> dict[str, Any] | None:

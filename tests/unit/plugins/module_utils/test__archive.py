@@ -29,12 +29,12 @@ from ansible_collections.raftops.cluster.plugins.module_utils._archive import (
     summary,
 )
 
-RECORDS = [
+RECORDS = (
     ("acl/policy/ops", b'{"Name": "ops"}', 5, 7),
     ("acl/token/abc", b"{}", 6, 6),
     ("operator/autopilot", b'{"CleanupDeadServers": true}', 8, 9),
     ("vars/default/app/db", b'{"Items": {"a": "b"}}', 10, 10),
-]
+)
 
 
 def state_bin(records=RECORDS, count=None, tail=b""):
@@ -293,3 +293,36 @@ def test_digest_check():
     assert "invalid digest format" in digest_mismatch("sha-256", sha)
     assert "unsupported digest algorithm" in digest_mismatch("md5=abc", sha)
     assert "invalid digest value" in digest_mismatch("sha-256=@@@", sha)
+
+
+def nomad_archive(state=b"\x00msgpack of a Nomad FSM"):
+    """A Nomad server's archive: the same container, Nomad's own state.bin, meta.json without a Raftops section."""
+    meta = {"Version": 1, "ID": "3-120-1795480486847", "Index": 120, "Term": 3, "Size": len(state)}
+    return archive(state=state, meta=meta)
+
+
+def test_a_nomad_archive_is_refused_unless_allowed():
+    data = nomad_archive()
+    with pytest.raises(ArchiveError, match="not a raftops snapshot"):
+        inspect(data)
+    info = inspect_stream(io.BytesIO(data), allow_nomad=True)
+    assert info["format"] == "nomad"
+    assert info["items"] is None and info["item_counts"] == {}
+    assert info["meta"]["Index"] == 120
+    assert summary(info)["id"] == "3-120-1795480486847" and summary(info)["state_revision"] is None
+
+
+def test_a_nomad_archive_still_has_its_container_and_hashes_checked():
+    data = bytearray(gzip.decompress(nomad_archive()))
+    data[1536 + 3] ^= 0x01  # inside state.bin (after the meta.json header and block and its own header)
+    with pytest.raises(ArchiveError, match='hash check failed for "state.bin"'):
+        inspect_stream(io.BytesIO(gzip.compress(bytes(data))), allow_nomad=True)
+    state = b"x" * 10
+    meta = {"Version": 1, "Size": 99}
+    with pytest.raises(ArchiveError, match="snapshot metadata says Size 99"):
+        inspect_stream(io.BytesIO(archive(state=state, meta=meta)), allow_nomad=True)
+
+
+def test_a_raftops_archive_is_a_raftops_archive_either_way():
+    assert inspect_stream(io.BytesIO(archive()), allow_nomad=True)["format"] == "raftops"
+    assert inspect(archive())["format"] == "raftops"

@@ -31,7 +31,7 @@ def b64(raw):
 
 
 def blob(document):
-    return "%s.%s" % (b64(json.dumps(document).encode()), b64(b"signature"))
+    return f"{b64(json.dumps(document).encode())}.{b64(b'signature')}"
 
 
 def test_decode_returns_the_api_view():

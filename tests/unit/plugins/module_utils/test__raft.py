@@ -10,14 +10,18 @@ import pytest
 from ansible_collections.raftops.cluster.plugins.module_utils import _raft
 from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsResponse
 
-IDS = ["49798b58-eaa0-4d86-9006-bf31b0ac5b46", "5005f795-2c4c-4448-b0f8-5792b4dec1ec", "a44a1691-f665-448d-b8cc-efb04ccba349"]
+IDS = [
+    "49798b58-eaa0-4d86-9006-bf31b0ac5b46",
+    "5005f795-2c4c-4448-b0f8-5792b4dec1ec",
+    "a44a1691-f665-448d-b8cc-efb04ccba349",
+]
 
 
 def server(n, leader=False, voter=True, node=None, server_id=None):
     return {
         "ID": server_id or IDS[n],
-        "Node": node or "server%d" % (n + 1),
-        "Address": "10.0.0.1%d:2380" % (n + 1),
+        "Node": node or f"server{n + 1}",
+        "Address": f"10.0.0.1{n + 1}:2380",
         "Leader": leader,
         "Voter": voter,
         "RaftProtocol": "3",
@@ -92,7 +96,9 @@ def test_quorum_size():
 
 
 def test_healthy_ids_collects_ids_and_addresses_of_healthy_servers():
-    report = {"Servers": [{"ID": "a", "Address": "h:1", "Healthy": True}, {"ID": "b", "Address": "h:2", "Healthy": False}]}
+    report = {
+        "Servers": [{"ID": "a", "Address": "h:1", "Healthy": True}, {"ID": "b", "Address": "h:2", "Healthy": False}]
+    }
     assert _raft.healthy_ids(report) == {"a", "h:1"}
     assert _raft.healthy_ids({"Servers": None}) == set()
 

@@ -20,7 +20,7 @@ def encode(raw):
 
 
 def blob(document):
-    return "%s.%s" % (encode(json.dumps(document).encode()), encode(b"sig"))
+    return f"{encode(json.dumps(document).encode())}.{encode(b'sig')}"
 
 
 class FakeModule:

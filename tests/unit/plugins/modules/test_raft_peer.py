@@ -23,7 +23,8 @@ def test_peer_address(url, address):
 
 
 @pytest.mark.parametrize(
-    "url", ["10.0.0.14:2380", "http://10.0.0.14", "ftp://h:1", "http://h:1/path", "http://h:1?x=1", "http://h:99999", None]
+    "url",
+    ["10.0.0.14:2380", "http://10.0.0.14", "ftp://h:1", "http://h:1/path", "http://h:1?x=1", "http://h:99999", None],
 )
 def test_peer_address_refuses_what_etcd_would_not_take(url):
     with pytest.raises(ValueError):

@@ -11,8 +11,17 @@ from ansible_collections.raftops.cluster.plugins.modules import variable
 
 
 @pytest.mark.parametrize(
-    "path", ["app/db", "a", "x" * 128, "a-b_c~d/e", "nomad/jobs", "nomad/jobs/web/db", "nomad/sentinel/x",
-             "nomad/job-templates/t"]
+    "path",
+    [
+        "app/db",
+        "a",
+        "x" * 128,
+        "a-b_c~d/e",
+        "nomad/jobs",
+        "nomad/jobs/web/db",
+        "nomad/sentinel/x",
+        "nomad/job-templates/t",
+    ],
 )
 def test_valid_paths(path):
     assert variable.path_error(path) is None

@@ -34,7 +34,7 @@ def main():
         config["NodeLimitForFeasibilityChecks"] = value
         index = config.pop("ModifyIndex")
         config.pop("CreateIndex")
-        if call(url, token, "PUT", config, "?cas=%d" % index)["Updated"]:
+        if call(url, token, "PUT", config, f"?cas={index}")["Updated"]:
             writes += 1
             last = value
         else:

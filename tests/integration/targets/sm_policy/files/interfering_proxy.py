@@ -67,7 +67,7 @@ def main():
         )
         policy["description"] = f"changed by another writer ({state['interfered'] + 1})"
         query = f"?if_seq_no={document['_seq_no']}&if_primary_term={document['_primary_term']}"
-        status, _, body = call(
+        status, _headers, body = call(
             "PUT",
             policy_path + query,
             json.dumps(policy).encode(),
