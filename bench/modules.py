@@ -475,7 +475,17 @@ def record(text: str, command: str) -> None:
         "are GET/HEAD. Goal for an unchanged object: one read and no write. Times are the task's wall time as "
         "Ansible runs it (module transfer and start included), on the shared 2-vCPU machine.\n\n"
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}. Command: "
-        f"`{command}`.\n\n{text}\n"
+        f"`{command}`.\n\n{text}\n\n"
+        "Reading it: the request counts are exact and repeat run after run; the times are not. Each task's time is "
+        "mostly Ansible starting the module (1-3 s on this shared, loaded machine, against a few milliseconds per "
+        "request), so the ratios scatter around 1x from run to run and say little beyond that a module costs about "
+        "what a uri task costs. What the modules save is writes: on an unchanged object every writing module "
+        "made one read and no write, where each upsert of the uri play was written again on every run (a new "
+        "`ModifyIndex`, `_seq_no` or `_version` each run, a repository's storage probed again, an SM policy's job "
+        "schedule restarted). "
+        "`status_info` reads three endpoints by design; `acl_bootstrap` can only learn that ACLs are bootstrapped "
+        "by trying (the server refuses, nothing is written); `snapshot` with `overwrite: false` and "
+        "`snapshot_info` send nothing; the backup modules talk to the sidecar only.\n"
     )
     current = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance\n"
     if SECTION in current:

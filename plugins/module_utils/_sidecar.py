@@ -106,9 +106,18 @@ def backup_now(client):
     return json_document(client.get("/v1/backupnow"), "/v1/backupnow")
 
 
-def read_cluster_state(client):
-    """The cluster's ``GET /v1/raftops/state`` (Revision, Generation, EtcdVersion, RaftopsVersion)."""
-    data = client.get(STATE_PATH, retry=True).data
+def read_cluster_state(client, missing_ok=False):
+    """The cluster's ``GET /v1/raftops/state`` (Revision, Generation, EtcdVersion, RaftopsVersion).
+
+    The state revision is what the sidecar compares with its latest backup, and what tells whether a cluster has ever
+    held data. With ``missing_ok``, a server without the endpoint (Nomad: HTTP 404) gives None.
+    """
+    try:
+        data = client.get(STATE_PATH, retry=True).data
+    except RaftopsAPIError as exc:
+        if missing_ok and exc.status == 404:
+            return None
+        raise
     if not isinstance(data, dict) or not isinstance(data.get("Revision"), int):
         raise ValueError("unexpected answer to GET %s: %r" % (STATE_PATH, data))
     return data

@@ -92,15 +92,16 @@ def fsync_directory(directory):
 
 
 class StreamingTransport(object):
-    """Streaming requests with the connection settings of a RaftopsClient (``client``)."""
+    """Streaming requests with the connection settings of a RaftopsClient (``client``); ``timeout`` (seconds per
+    read or write of the socket) replaces the client's, since a snapshot transfer can take much longer."""
 
-    def __init__(self, client, warn=None, sleep=None, request=None):
+    def __init__(self, client, warn=None, sleep=None, request=None, timeout=None):
         self.client = client
         self._warn = warn
         self._sleep = sleep
         self._request = request or Request(
             http_agent=USER_AGENT,
-            timeout=client.timeout,
+            timeout=timeout or client.timeout,
             validate_certs=client.validate_certs,
             ca_path=client.ca_path,
             client_cert=client.client_cert,

@@ -75,6 +75,13 @@ options:
       - Against a server without C(/v1/raftops/state) (Nomad), the module cannot tell and requires O(force=true).
     type: bool
     default: false
+  snapshot_timeout:
+    description:
+      - Seconds to wait for each read and write of the snapshot transfer, instead of O(timeout). The server builds a
+        whole archive before it sends the first byte, and verifies and writes a whole restore before it answers, so
+        both can take longer than a plain request on a large state.
+    type: int
+    default: 300
 notes:
   - With O(state=saved), the archive gets the permissions O(mode) when set, else V(0600), because it holds every ACL
     token (as hashes), every policy and every variable in clear text. The other file options apply to it too.
@@ -179,8 +186,8 @@ import os
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.raftops.cluster.plugins.module_utils._archive import ArchiveError, inspect_file, summary
-from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsAPIError
 from ansible_collections.raftops.cluster.plugins.module_utils._module import ModuleError, new_module, run
+from ansible_collections.raftops.cluster.plugins.module_utils._sidecar import STATE_PATH, read_cluster_state
 from ansible_collections.raftops.cluster.plugins.module_utils._stream import (
     StreamingTransport,
     fsync_directory,
@@ -188,7 +195,6 @@ from ansible_collections.raftops.cluster.plugins.module_utils._stream import (
 )
 
 SNAPSHOT_PATH = "/v1/operator/snapshot"
-STATE_PATH = "/v1/raftops/state"
 DEFAULT_MODE = "0600"
 
 
@@ -210,19 +216,6 @@ def verified(path):
         raise ModuleError("%s is not a valid snapshot archive: %s" % (path, to_native(exc)), path=path) from None
     except OSError as exc:
         raise ModuleError("cannot read %s: %s" % (path, to_native(exc)), path=path) from None
-
-
-def read_cluster_state(client):
-    """The cluster's GET /v1/raftops/state, or None when the server has no such endpoint (Nomad)."""
-    try:
-        data = client.get(STATE_PATH, retry=True).data
-    except RaftopsAPIError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    if not isinstance(data, dict) or "Revision" not in data:
-        raise ValueError("unexpected answer to GET %s: %r" % (STATE_PATH, data))
-    return data
 
 
 def restore_refusal(state, force):
@@ -256,7 +249,7 @@ def save(module, client):
         return result
     if module.check_mode:
         return {"changed": True, "path": path}
-    transport = StreamingTransport(client, warn=module.warn)
+    transport = StreamingTransport(client, warn=module.warn, timeout=params["snapshot_timeout"])
     download = transport.download(
         SNAPSHOT_PATH,
         directory,
@@ -287,7 +280,7 @@ def restore(module, client):
     params = module.params
     path = params["path"]
     info = verified(path)
-    before = read_cluster_state(client)
+    before = read_cluster_state(client, missing_ok=True)
     refusal = restore_refusal(before, params["force"])
     if refusal:
         raise ModuleError("not restoring %s: %s" % (path, refusal), path=path, cluster_before=before or {})
@@ -295,13 +288,16 @@ def restore(module, client):
     result.update(changed=True, cluster_before=before or {}, cluster_after={})
     if module.check_mode:
         return result
-    StreamingTransport(client, warn=module.warn).upload("PUT", SNAPSHOT_PATH, path, info["digest"])
+    transport = StreamingTransport(client, warn=module.warn, timeout=params["snapshot_timeout"])
+    transport.upload("PUT", SNAPSHOT_PATH, path, info["digest"])
     if before is not None:
-        result["cluster_after"] = read_cluster_state(client) or {}
+        result["cluster_after"] = read_cluster_state(client, missing_ok=True) or {}
     return result
 
 
 def apply(module, client):
+    if module.params["snapshot_timeout"] <= 0:
+        raise ValueError("snapshot_timeout must be greater than 0, got %s" % module.params["snapshot_timeout"])
     if module.params["state"] == "restored":
         return restore(module, client)
     return save(module, client)
@@ -314,6 +310,7 @@ def main():
         "overwrite": {"type": "bool", "default": True},
         "stale": {"type": "bool", "default": False},
         "force": {"type": "bool", "default": False},
+        "snapshot_timeout": {"type": "int", "default": 300},
     }
     module = new_module(spec, supports_check_mode=True, add_file_common_args=True)
     run(module, apply)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build the raftops wheelhouse on the controller, once per content hash (used by roles/server).
 
 The wheelhouse holds the raftops wheel and a wheel of every dependency for the hosts' Python
@@ -93,7 +92,7 @@ def prune(cache: Path, current: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--source", required=True, help="the raftops project directory (with pyproject.toml)")
     parser.add_argument("--cache-dir", required=True, help="where wheelhouses are kept, one per hash")
     parser.add_argument("--python-version", required=True, help="the hosts' Python, e.g. 3.11")

@@ -27,7 +27,7 @@ def get_json(host, path, token=""):
     )
     cmd = host.run("python3 -c %s %s %s", script, HTTP + path, token)
     assert cmd.rc == 0, cmd.stderr
-    status, _, body = cmd.stdout.partition("\n")
+    status, _newline, body = cmd.stdout.partition("\n")
     try:
         return int(status), json.loads(body)
     except ValueError:
@@ -112,7 +112,7 @@ def test_etcd_settings(host):
 
 def test_acl_bootstrapped_and_enforced(host):
     assert "enabled: true" in host.file("/etc/raftops/agent.yaml").content_string
-    status, _ = get_json(host, "/v1/operator/raft/configuration")
+    status, _body = get_json(host, "/v1/operator/raft/configuration")
     assert status == 403
     status, body = get_json(host, "/v1/acl/token/self", management_token())
     assert status == 200
