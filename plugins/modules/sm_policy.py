@@ -179,6 +179,8 @@ options:
         taken from an earlier read (M(raftops.cluster.sm_policy_info) or the O(name) an earlier run returned).
       - When a write is needed and the policy moved on, the module fails and writes nothing, in check mode too.
         When nothing needs to change, it is not compared.
+      - An update sends it with the C(PUT). A start, stop or delete is sent only when the policy read is at this
+        version, but those APIs take no version themselves, so a change between that read and the call is not caught.
       - Requires O(if_primary_term).
     type: int
   if_primary_term:
