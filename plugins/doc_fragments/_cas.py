@@ -30,6 +30,8 @@ options:
     description:
       - How many times a check-and-set write that lost to a concurrent writer is retried, each time after
         reading the object again and comparing anew. Each retry emits a warning.
+      - Retries are spaced out by a random wait under an exponential ceiling (50 ms doubling per retry, at most
+        2 s), so writers that keep colliding stop losing in lockstep.
       - When all retries lose, the module fails and names the conflicting index.
       - Ignored with O(cas_index).
     type: int

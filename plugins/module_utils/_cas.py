@@ -26,7 +26,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
+import time
+
 DEFAULT_CAS_RETRIES = 3
+
+# Before re-reading after a lost write, wait a random time up to BACKOFF_BASE * 2**(n-1) seconds, capped at
+# BACKOFF_CAP: writers that keep colliding spread out instead of losing in lockstep (full jitter).
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 2.0
+
+
+def backoff_delay(retry, base=BACKOFF_BASE, cap=BACKOFF_CAP, rand=random.random):
+    """Seconds to wait before retry number ``retry`` (1-based): full jitter over an exponential ceiling."""
+    return rand() * min(cap, base * (2 ** (retry - 1)))
 
 
 class Snapshot(object):
@@ -96,7 +109,15 @@ def _index_text(index):
 
 
 def reconcile(
-    read, plan, write, check_mode=False, cas_index=None, cas_retries=DEFAULT_CAS_RETRIES, warn=None, what="the object"
+    read,
+    plan,
+    write,
+    check_mode=False,
+    cas_index=None,
+    cas_retries=DEFAULT_CAS_RETRIES,
+    warn=None,
+    what="the object",
+    sleep=time.sleep,
 ):
     """Run read -> plan -> CAS write until the write applies, nothing needs writing, or the retries run out.
 
@@ -104,7 +125,8 @@ def reconcile(
     object is elsewhere, CasError is raised before anything is written (in check mode too, since the real run
     would fail); a lost write is not retried. When nothing needs writing, ``cas_index`` is not consulted.
     ``cas_retries``: how many times a lost write is re-read and retried (0: fail on the first conflict).
-    ``warn(message)`` is called before each retry. ``what`` names the object in messages.
+    ``warn(message)`` is called before each retry, and ``sleep(backoff_delay(n))`` spaces the retries out.
+    ``what`` names the object in messages.
     """
     if cas_retries < 0:
         raise ValueError("cas_retries must be 0 or greater, got %s" % (cas_retries,))
@@ -145,3 +167,4 @@ def reconcile(
                 "check-and-set write of %s at index %s lost to another writer (now at %s); read it again, "
                 "retry %d of %d" % (what, snapshot.index, _index_text(result.index), attempts, cas_retries)
             )
+        sleep(backoff_delay(attempts))

@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.raftops.cluster.plugins.module_utils._cas import (
+    BACKOFF_CAP,
     CasError,
     Plan,
     Snapshot,
     WriteResult,
+    backoff_delay,
     reconcile,
 )
 
@@ -113,6 +115,21 @@ def test_retries_are_bounded():
     assert len(store.writes) == 3 and len(warnings) == 2
     assert "3 check-and-set writes lost to other writers" in error.value.message
     assert error.value.index == store.index
+
+
+def test_each_retry_waits_a_backoff_and_the_first_attempt_does_not():
+    store = Store({"a": 1}, 7, interference=[{"a": n} for n in range(2, 5)])
+    waits = []
+    outcome = reconcile(store.read, want("a", 99), store.write, cas_retries=5, warn=lambda m: None, sleep=waits.append)
+    assert outcome.changed and outcome.attempts == 4
+    assert len(waits) == 3
+    assert all(0 <= wait <= backoff_delay(n + 1, rand=lambda: 1.0) for n, wait in enumerate(waits))
+
+
+def test_backoff_grows_exponentially_under_a_cap_with_full_jitter():
+    assert [backoff_delay(n, rand=lambda: 1.0) for n in (1, 2, 3)] == [0.05, 0.1, 0.2]
+    assert backoff_delay(30, rand=lambda: 1.0) == BACKOFF_CAP
+    assert backoff_delay(3, rand=lambda: 0.0) == 0.0
 
 
 def test_zero_retries_fail_on_the_first_conflict():

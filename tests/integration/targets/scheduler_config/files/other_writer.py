@@ -4,8 +4,10 @@
 """A well-behaved concurrent writer for the scheduler_config target.
 
 For ``seconds`` it reads the scheduler configuration and writes it back with only NodeLimitForFeasibilityChecks
-changed, with ``?cas=<ModifyIndex>``, as fast as it can. It prints one JSON line: how many writes it made, how many
-of its own CAS writes lost, and the last value it wrote, so the target can check that neither writer lost an update.
+changed, with ``?cas=<ModifyIndex>``, every ``PAUSE`` seconds: a busy operator script, not a tight loop (a tight
+loop on the same machine can win every race for as long as it runs, which says nothing about the module).
+It prints one JSON line: how many writes it made, how many of its own CAS writes lost, and the last value it
+wrote, so the target can check that neither writer lost an update.
 """
 
 import json
@@ -14,6 +16,7 @@ import time
 import urllib.request
 
 PATH = "/v1/operator/scheduler/configuration"
+PAUSE = 0.1
 
 
 def call(url, token, method="GET", body=None, query=""):
@@ -39,6 +42,7 @@ def main():
             last = value
         else:
             lost += 1
+        time.sleep(PAUSE)
     print(json.dumps({"writes": writes, "lost": lost, "last": last}))
 
 
