@@ -8,15 +8,24 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 PY_SOURCES := server plugins tests scripts/get_pip_offline.py roles extensions scripts/check-argument-specs
 
-.PHONY: setup molecule demo demo-down test lint format sanity units test-server test-collection build-check changelog-lint bench
+.PHONY: setup molecule demo demo-down demo-local demo-local-down test lint format sanity units test-server test-collection build-check changelog-lint bench
 
 setup:
 	scripts/setup
 
+# The demo: 3 systemd containers (Docker set up when missing and run as root), playbooks/site.yml, then
+# playbooks/examples/operate.yml. `make demo-down` removes its containers, network and .build/demo.
 demo: setup
 	scripts/demo
 
 demo-down:
+	scripts/demo-down
+
+# The same cluster as local processes on 127.0.0.11-13 (no Docker needed).
+demo-local: setup
+	scripts/demo-local
+
+demo-local-down:
 	scripts/local-cluster down
 
 test: setup lint changelog-lint build-check sanity units test-server test-collection

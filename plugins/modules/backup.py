@@ -36,7 +36,9 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the latest backup's revision and etcd version before and after.
+      - The diff shows the latest backup's revision and etcd version before, and after it C(revision=new) when a new
+        backup is (or would be) taken. The new backup's revision is in RV(backup) rather than the diff, so that
+        check mode predicts the diff exactly even when earlier tasks of the play change the state.
   idempotent:
     support: full
     details:
@@ -120,10 +122,19 @@ from ansible_collections.raftops.cluster.plugins.module_utils._sidecar import (
 )
 
 
+# The diff's revision of a backup taken by this run: its number depends on what earlier tasks of the play wrote,
+# which check mode cannot know; RV(backup) carries it.
+NEW_BACKUP = "new"
+
+
 def backup_view(revision, etcd_version):
     if revision is None:
         return {}
     return {"revision": revision, "etcd_version": etcd_version}
+
+
+def new_backup_view(etcd_version):
+    return {"revision": NEW_BACKUP, "etcd_version": etcd_version}
 
 
 def apply(module, client):
@@ -139,12 +150,14 @@ def apply(module, client):
         changed, refusal = predict(latest, cluster)
         if refusal:
             raise ModuleError(refusal, cluster=cluster, latest_before=latest or {})
-        after = backup_view(cluster["Revision"], cluster["EtcdVersion"]) if changed else before
+        after = new_backup_view(cluster["EtcdVersion"]) if changed else before
         result.update(changed=changed, cluster=cluster, backup={})
     else:
         status = backup_now(sidecar_client(params, warn=module.warn, timeout=params["backup_timeout"]))
-        after = backup_view(status.get("revision"), status.get("version"))
-        result.update(changed=after != before, backup=status)
+        taken = backup_view(status.get("revision"), status.get("version"))
+        changed = taken != before
+        after = new_backup_view(status.get("version")) if changed else before
+        result.update(changed=changed, backup=status)
     if module._diff:
         result["diff"] = make_diff(before, after)
     return result

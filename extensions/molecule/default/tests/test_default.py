@@ -60,8 +60,9 @@ def test_units_are_hardened(host):
 
 def test_agent_runs_from_the_virtualenv_as_its_user(host):
     assert host.user("raftops").shell == "/usr/sbin/nologin"
-    agent = host.process.get(comm="raftops")
-    assert agent.user == "raftops"
+    # comm "raftops" is also the backup sidecar's (user raftops-backup) on the first server.
+    agent = host.process.get(comm="raftops", user="raftops")
+    assert "agent" in agent.args
     assert host.file("/opt/raftops/venv/bin/raftops").is_file
     cfg = host.file("/etc/raftops/agent.yaml")
     assert cfg.mode == 0o640
@@ -139,3 +140,13 @@ def test_autopilot_healthy_with_failure_tolerance_one(host):
         time.sleep(2)
     assert len(health["Servers"]) == 3
     assert all(s["Healthy"] for s in health["Servers"])
+
+
+def test_operator_settings_from_the_inventory(host):
+    # site.yml's third play applies raftops_autopilot_config and raftops_scheduler_config (molecule.yml).
+    status, autopilot = get_json(host, "/v1/operator/autopilot/configuration", management_token())
+    assert status == 200
+    assert autopilot["MaxTrailingLogs"] == 500
+    status, scheduler = get_json(host, "/v1/operator/scheduler/configuration", management_token())
+    assert status == 200
+    assert scheduler["SchedulerConfig"]["SchedulerAlgorithm"] == "spread"

@@ -1,0 +1,117 @@
+"""Testinfra checks of the backup sidecar (roles/backup_sidecar), on the host site.yml runs it on."""
+
+import json
+import os
+import time
+
+import testinfra.utils.ansible_runner
+
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+# site.yml: the raftops_backup group when it has hosts, else the first server.
+testinfra_hosts = RUNNER.get_hosts("raftops_backup") or RUNNER.get_hosts("raftops_servers")[:1]
+
+SIDECAR = "http://127.0.0.1:19999"
+
+
+def get(host, url):
+    """GET url inside the container; returns (status, body text)."""
+    script = (
+        "import sys,urllib.request,urllib.error\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(sys.argv[1], timeout=30); print(r.status); print(r.read().decode())\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code); print(e.read().decode())\n"
+    )
+    cmd = host.run("python3 -c %s %s", script, url)
+    assert cmd.rc == 0, cmd.stderr
+    status, _newline, body = cmd.stdout.partition("\n")
+    return int(status), body.strip()
+
+
+def management_token():
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "management-token")) as f:
+        return f.read().strip()
+
+
+def test_sidecar_running_and_enabled(host):
+    svc = host.service("raftops-backup-sidecar")
+    assert svc.is_running
+    assert svc.is_enabled
+
+
+def test_sidecar_unit_is_hardened(host):
+    props = host.service("raftops-backup-sidecar").systemd_properties
+    assert props["User"] == "raftops-backup"
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["PrivateTmp"] == "yes"
+    assert "/var/lib/raftops-backup" in props["ReadWritePaths"]
+    proc = host.process.get(user="raftops-backup")
+    assert "backup-sidecar" in proc.args
+    # It runs from the server's virtualenv on a server host.
+    assert proc.args.split()[1] == "/opt/raftops/venv/bin/raftops"
+
+
+def test_secrets_only_in_the_environment_file(host):
+    env = host.file("/etc/raftops-backup/backup-sidecar.env")
+    assert env.mode == 0o600
+    assert env.user == "root"
+    assert "RAFTOPS_TOKEN=" in env.content_string
+    config = host.file("/etc/raftops-backup/backup-sidecar.yaml")
+    assert config.mode == 0o640
+    assert config.group == "raftops-backup"
+    token = management_token()
+    assert f'RAFTOPS_TOKEN="{token}"' in env.content_string
+    assert token not in config.content_string
+    assert "token:" not in config.content_string
+    unit = host.file("/etc/systemd/system/raftops-backup-sidecar.service").content_string
+    assert token not in unit
+    assert "EnvironmentFile=/etc/raftops-backup/backup-sidecar.env" in unit
+
+
+def test_sidecar_config_names_every_agent(host):
+    config = host.file("/etc/raftops-backup/backup-sidecar.yaml").content_string
+    assert "dir: /var/lib/raftops-backup" in config
+    assert "port: 19999" in config
+    assert config.count(":4646") == len(RUNNER.get_hosts("raftops_servers"))
+
+
+def test_sidecar_has_taken_a_backup(host):
+    status, body = get(host, SIDECAR + "/v1/status")
+    assert status == 200, body
+    st = json.loads(body)
+    assert st["backups"] >= 1, st
+    assert "lastError" not in st, st
+    backups = host.file("/var/lib/raftops-backup")
+    assert backups.mode == 0o700
+    assert backups.user == "raftops-backup"
+    names = [n for n in backups.listdir() if n.endswith("etcd.backup")]
+    assert names, backups.listdir()
+    assert host.file(f"/var/lib/raftops-backup/{names[0]}").mode == 0o600
+
+
+def test_sidecar_serves_the_latest_backup(host):
+    script = "import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).headers['X-etcd-Version'])"
+    cmd = host.run("python3 -c %s %s", script, SIDECAR + "/v1/backup")
+    assert cmd.rc == 0, cmd.stderr
+    assert cmd.stdout.strip().startswith("3.")
+
+
+def test_sidecar_attempts_are_healthy(host):
+    # The interval is 60 s in this scenario: within two of them the loop has made another attempt (a
+    # backup or a skip, as the state is idle), and none failed.
+    deadline = time.monotonic() + 150
+    while True:
+        _status, metrics = get(host, SIDECAR + "/metrics")
+        values = dict(
+            line.rsplit(" ", 1) for line in metrics.splitlines() if line.startswith("raftops_backup_") and " " in line
+        )
+        attempts = float(values.get("raftops_backup_success_total", 0)) + float(
+            values.get("raftops_backup_skipped_total", 0)
+        )
+        if attempts >= 2:
+            break
+        assert time.monotonic() < deadline, f"no periodic attempt after 150 s: {values}"
+        time.sleep(5)
+    assert float(values["raftops_backup_failures_total"]) == 0
