@@ -121,7 +121,6 @@ from ansible_collections.raftops.cluster.plugins.module_utils._sidecar import (
     sidecar_client,
 )
 
-
 # The diff's revision of a backup taken by this run: its number depends on what earlier tasks of the play wrote,
 # which check mode cannot know; RV(backup) carries it.
 NEW_BACKUP = "new"
