@@ -171,7 +171,7 @@ cluster_before:
 cluster_after:
   description:
     - With O(state=restored), the same after the restore; a restore moves the state to a new C(Generation). Empty in
-      check mode.
+      check mode, and when the token used does not exist in the restored ACL state (the module then warns).
   returned: when state=restored
   type: dict
   sample:
@@ -186,6 +186,7 @@ import os
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.raftops.cluster.plugins.module_utils._archive import ArchiveError, inspect_file, summary
+from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsAPIError
 from ansible_collections.raftops.cluster.plugins.module_utils._module import ModuleError, new_module, run
 from ansible_collections.raftops.cluster.plugins.module_utils._sidecar import STATE_PATH, read_cluster_state
 from ansible_collections.raftops.cluster.plugins.module_utils._stream import (
@@ -291,7 +292,16 @@ def restore(module, client):
     transport = StreamingTransport(client, warn=module.warn, timeout=params["snapshot_timeout"])
     transport.upload("PUT", SNAPSHOT_PATH, path, info["digest"])
     if before is not None:
-        result["cluster_after"] = read_cluster_state(client, missing_ok=True) or {}
+        try:
+            result["cluster_after"] = read_cluster_state(client, missing_ok=True) or {}
+        except RaftopsAPIError as exc:
+            if exc.status != 403:
+                raise
+            # The restore replaced the ACL tokens too: the token that sent it may not exist in the restored state.
+            module.warn(
+                "the snapshot was restored, but the token used is not valid in the restored state (HTTP 403 on "
+                "GET %s): use a management token of the snapshot's ACL state from now on" % STATE_PATH
+            )
     return result
 
 

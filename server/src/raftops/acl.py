@@ -168,11 +168,10 @@ class ACLResolver:
             return cached
         if cached.anonymous:
             return self._build(secret, None, fresh[0])
-        tokens, policies = fresh
-        if not tokens:
-            self.forget(secret)
-            raise NomadError(403, TOKEN_NOT_FOUND)
-        return self._build(secret, Stored.from_item(tokens[0]), policies)
+        # The token or a policy changed: resolve the secret from scratch, since after a snapshot restore the same
+        # secret can belong to another accessor (or to none), which the cached accessor cannot tell.
+        self.forget(secret)
+        return self._load(secret)
 
     def _build(self, secret: str, token: Stored | None, policy_items: list[Item]) -> Identity:
         by_name = {item.path[len(POLICY_PREFIX) :]: item for item in policy_items}

@@ -391,6 +391,28 @@ def test_token_upload_and_expiry(cluster: LocalCluster, tokens) -> None:
         assert (resp.status_code, resp.text) == (403, "ACL token expired")
 
 
+def test_a_secret_that_moved_to_another_accessor_by_a_restore_works_at_once(cluster: LocalCluster, tokens) -> None:
+    """After a restore the same secret can belong to another AccessorID: the agents' token caches must resolve it
+    again rather than answer "ACL token not found" for the accessor they had cached."""
+    base, mgmt = api(cluster), tokens["mgmt"]
+    secret, first, second = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+
+    def upload(accessor: str) -> None:
+        body = {"AccessorID": accessor, "SecretID": secret, "Name": "moved", "Type": "client", "Policies": ["vars"]}
+        assert call("POST", f"{base}/v1/acl/token/{accessor}", token=mgmt, body=body).status_code == 200
+
+    upload(first)
+    archive = call("GET", f"{base}/v1/operator/snapshot", token=mgmt)
+    assert archive.status_code == 200
+    assert call("DELETE", f"{base}/v1/acl/token/{first}", token=mgmt).status_code == 200
+    upload(second)
+    urls = [f"{node.api}/v1/acl/token/self" for node in cluster.nodes]
+    assert [call("GET", u, token=secret).json()["AccessorID"] for u in urls] == [second] * 3  # cached everywhere
+    assert call("PUT", f"{base}/v1/operator/snapshot", token=mgmt, data=archive.content).status_code == 200
+    answers = [call("GET", u, token=secret) for u in urls]
+    assert [(a.status_code, a.json()["AccessorID"]) for a in answers] == [(200, first)] * 3
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
