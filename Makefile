@@ -28,7 +28,7 @@ demo-local: setup
 demo-local-down:
 	scripts/local-cluster down
 
-test: setup lint changelog-lint build-check sanity units test-server test-collection
+test: setup lint changelog-lint build-check sanity units test-server test-collection molecule
 	@echo "make test: all suites passed"
 
 lint:
@@ -59,8 +59,9 @@ test-server:
 test-collection:
 	scripts/collection-integration
 
-# Molecule scenarios (extensions/molecule/) on 3 systemd containers: Docker (installed and started when
-# missing and run as root), the project's image, the Molecule venv, then every scenario. Not in `make test` yet.
+# Molecule scenarios (extensions/molecule/: default, disaster_recovery, rolling_restart), each on 3 systemd
+# containers: Docker (installed and started when missing and run as root), the project's image, the Molecule
+# venv, then every scenario. The last step of `make test`; `make molecule MOLECULE_SCENARIOS="-s default"` runs one.
 MOLECULE_SCENARIOS ?= --all
 molecule: setup
 	scripts/docker-up
