@@ -59,9 +59,10 @@ def make_items(rng, i):
         if kind < 0.55:
             value = rng.choice(SAMPLES)
         elif kind < 0.9:
-            value = "".join(chr(rng.choice([rng.randint(32, 126), rng.randint(160, 0x2FFF)])) for _ in range(64))
+            value = "".join(chr(rng.choice([rng.randint(32, 126), rng.randint(160, 0x2FFF)])) for _pos in range(64))
         else:
-            value = f"big-{i}-" + "".join(rng.choice("abcdefghij0123456789") for _ in range(rng.randint(1024, 16384)))
+            size = rng.randint(1024, 16384)
+            value = f"big-{i}-" + "".join(rng.choice("abcdefghij0123456789") for _pos in range(size))
         items[f"key_{n}" if n % 2 else f"k-{n}.{i}"] = value
     return items
 

@@ -100,7 +100,7 @@ def main():
             seq += 1
             path = f"{args.prefix}/k{seq % args.keys:03d}"
             alphabet = string.ascii_letters + string.digits + " -_/"
-            filler = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 64)))
+            filler = "".join(rng.choice(alphabet) for _pos in range(rng.randint(0, 64)))
             value = f"{seq}:{filler}"
             # A refused write never applied: try the next agent with the same value, a bounded number of times.
             for _attempt in range(len(args.url)):
