@@ -168,8 +168,13 @@ class ACLResolver:
             return cached
         if cached.anonymous:
             return self._build(secret, None, fresh[0])
-        # The token or a policy changed: resolve the secret from scratch, since after a snapshot restore the same
-        # secret can belong to another accessor (or to none), which the cached accessor cannot tell.
+        tokens, policies = fresh
+        if tokens:
+            token = Stored.from_item(tokens[0])
+            if token.doc.get("SecretHash") == secret_hash(secret):
+                return self._build(secret, token, policies)
+        # The cached accessor is gone or holds another secret: after a snapshot restore the same secret can belong
+        # to another accessor (or to none), so resolve it from scratch.
         self.forget(secret)
         return self._load(secret)
 
