@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yaml  # noqa: E402
 from common import free_hosts, table, wait  # noqa: E402
+from raftops.api.operator_config import AUTOPILOT_DEFAULTS, SCHEDULER_DEFAULTS  # noqa: E402
 from raftops.localcluster import LocalCluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,28 +160,9 @@ def scenarios(api: str, sidecar: str, work: Path, leader: str, license_blob: str
         "deletion": {"condition": {"max_age": "7d", "min_count": 2}},
         "snapshot_config": {"repository": "bench-repo"},
     }
-    autopilot = {
-        "CleanupDeadServers": True,
-        "LastContactThreshold": "200ms",
-        "MaxTrailingLogs": 300,
-        "MinQuorum": 0,
-        "ServerStabilizationTime": "10s",
-        "EnableRedundancyZones": False,
-        "DisableUpgradeMigration": False,
-        "EnableCustomUpgrades": False,
-    }
-    scheduler = {
-        "SchedulerAlgorithm": "spread",
-        "PreemptionConfig": {
-            "SystemSchedulerEnabled": True,
-            "SysBatchSchedulerEnabled": False,
-            "BatchSchedulerEnabled": False,
-            "ServiceSchedulerEnabled": False,
-        },
-        "MemoryOversubscriptionEnabled": False,
-        "RejectJobRegistration": False,
-        "PauseEvalBroker": False,
-    }
+    # The whole objects a plain PUT sends: the defaults with the one setting the module task states.
+    autopilot = dict(AUTOPILOT_DEFAULTS, MaxTrailingLogs=300)
+    scheduler = dict(SCHEDULER_DEFAULTS, SchedulerAlgorithm="spread")
     channel = {
         "name": "bench",
         "description": "",

@@ -1,36 +1,16 @@
 """Testinfra checks of the backup sidecar (roles/backup_sidecar), on the host site.yml runs it on."""
 
-import json
 import os
 import time
 
 import testinfra.utils.ansible_runner
+from inside import http_get, management_token
 
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 # site.yml: the raftops_backup group when it has hosts, else the first server.
 testinfra_hosts = RUNNER.get_hosts("raftops_backup") or RUNNER.get_hosts("raftops_servers")[:1]
 
 SIDECAR = "http://127.0.0.1:19999"
-
-
-def get(host, url):
-    """GET url inside the container; returns (status, body text)."""
-    script = (
-        "import sys,urllib.request,urllib.error\n"
-        "try:\n"
-        "    r = urllib.request.urlopen(sys.argv[1], timeout=30); print(r.status); print(r.read().decode())\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(e.code); print(e.read().decode())\n"
-    )
-    cmd = host.run("python3 -c %s %s", script, url)
-    assert cmd.rc == 0, cmd.stderr
-    status, _newline, body = cmd.stdout.partition("\n")
-    return int(status), body.strip()
-
-
-def management_token():
-    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "management-token")) as f:
-        return f.read().strip()
 
 
 def test_sidecar_running_and_enabled(host):
@@ -78,9 +58,8 @@ def test_sidecar_config_names_every_agent(host):
 
 
 def test_sidecar_has_taken_a_backup(host):
-    status, body = get(host, SIDECAR + "/v1/status")
-    assert status == 200, body
-    st = json.loads(body)
+    status, st = http_get(host, SIDECAR + "/v1/status")
+    assert status == 200, st
     assert st["backups"] >= 1, st
     assert "lastError" not in st, st
     backups = host.file("/var/lib/raftops-backup")
@@ -103,7 +82,7 @@ def test_sidecar_attempts_are_healthy(host):
     # backup or a skip, as the state is idle), and none failed.
     deadline = time.monotonic() + 150
     while True:
-        _status, metrics = get(host, SIDECAR + "/metrics")
+        _status, metrics = http_get(host, SIDECAR + "/metrics")
         values = dict(
             line.rsplit(" ", 1) for line in metrics.splitlines() if line.startswith("raftops_backup_") and " " in line
         )

@@ -1,11 +1,12 @@
 """Testinfra checks of the 3-node bring-up (molecule's testinfra verifier runs this on every instance)."""
 
-import json
 import os
 import time
 
+import inside
 import pytest
 import testinfra.utils.ansible_runner
+from inside import http_get
 
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 SERVERS = RUNNER.get_hosts("raftops_servers")
@@ -16,29 +17,12 @@ HTTP = "http://127.0.0.1:4646"
 
 def get_json(host, path, token=""):
     """GET path from the local agent inside the container; returns (status, parsed body or text)."""
-    script = (
-        "import json,sys,urllib.request,urllib.error\n"
-        "req = urllib.request.Request(sys.argv[1])\n"
-        "if sys.argv[2]: req.add_header('X-Nomad-Token', sys.argv[2])\n"
-        "try:\n"
-        "    r = urllib.request.urlopen(req, timeout=5); print(r.status); print(r.read().decode())\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(e.code); print(e.read().decode())\n"
-    )
-    cmd = host.run("python3 -c %s %s %s", script, HTTP + path, token)
-    assert cmd.rc == 0, cmd.stderr
-    status, _newline, body = cmd.stdout.partition("\n")
-    try:
-        return int(status), json.loads(body)
-    except ValueError:
-        return int(status), body.strip()
+    return http_get(host, HTTP + path, token, timeout=5)
 
 
 def management_token():
-    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "management-token")
-    assert os.stat(path).st_mode & 0o777 == 0o600
-    with open(path) as f:
-        return f.read().strip()
+    assert os.stat(inside.TOKEN_FILE).st_mode & 0o777 == 0o600
+    return inside.management_token()
 
 
 @pytest.mark.parametrize("service", ["etcd", "raftops"])
