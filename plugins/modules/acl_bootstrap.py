@@ -95,6 +95,8 @@ token:
   description:
     - The new management token, with its C(SecretID). Treat the whole result as a secret.
     - Empty when nothing was bootstrapped (already done, or check mode).
+    - With O(bootstrap_secret), Ansible masks that value wherever it appears in the result, so C(SecretID) reads
+      V(********); the secret is the one you passed.
   returned: success
   type: dict
   sample:
