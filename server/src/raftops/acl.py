@@ -7,9 +7,14 @@ operation with its namespace and path. Denial is 403 ``Permission denied``; a se
 no token is 403 ``ACL token not found`` (Nomad's ResolveToken); an expired one 403 ``ACL token expired``.
 
 Resolution is cached per secret (keyed by its SHA-256): a cached entry is revalidated with one
-etcd txn that compares the mod revisions of the token and of the policies it names, and the same
-txn returns fresh copies when any changed. So a request costs one etcd read once its token has
-been seen, two the first time.
+etcd txn that compares the mod revisions of the secret's mapping (``acl/secret/<sha256>``), of the
+token and of the policies it names, and the same txn returns fresh copies when any changed. So a
+request costs one etcd read once its token has been seen, two the first time, and a deleted or
+changed mapping stops working on every agent at the next request. A token is accepted only when its
+stored ``SecretHash`` matches the secret presented: a mapping alone grants nothing.
+
+Within one request the identity is resolved once: the HTTP front may run a handler twice (first
+without its body, see raftops.httpfront), and the second run reuses the first one's identity.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from . import aclpolicy, aclstore, gotime
-from .aclstore import ANONYMOUS_TOKEN, POLICY_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
+from .aclstore import ANONYMOUS_TOKEN, POLICY_PREFIX, SECRET_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
 from .api.nomad import NomadError
 from .store.state import Condition, Item, StateStore
 
@@ -46,6 +51,7 @@ TOKEN_EXPIRED = "ACL token expired"
 ACL_DISABLED = "ACL support disabled"
 
 CACHE_SIZE = 4096
+REQUEST_IDENTITY = "raftops.identity"  # environ key: (secret, Identity) resolved for this request
 
 
 def token_from(request: Request) -> str:
@@ -67,6 +73,7 @@ class Identity:
     token_index: int = 0  # the token's modify index; 0 for the anonymous token
     create_index: int = 0
     policy_revisions: dict[str, int] = field(default_factory=dict)
+    secret_index: int = 0  # the modify index of the secret's mapping; 0 for the anonymous token
 
     @property
     def anonymous(self) -> bool:
@@ -101,7 +108,16 @@ def authorize(agent: Any, request: Request, capability: str, **scope: Any) -> An
     """Allow or raise NomadError(403). With ACLs off (Nomad's default) everything is allowed (None)."""
     if not agent.config.acl_enabled:
         return None
-    return agent.acl.authorize(token_from(request), capability, **scope)
+    secret = token_from(request)
+    resolved = request.environ.get(REQUEST_IDENTITY)
+    if resolved is not None and resolved[0] == secret:
+        identity = resolved[1]
+    else:
+        identity = agent.acl.resolve(secret)
+        request.environ[REQUEST_IDENTITY] = (secret, identity)
+    if not identity.allows(capability, **scope):
+        raise NomadError(403, PERMISSION_DENIED)
+    return identity
 
 
 def permits(identity: Identity | None, capability: str, **scope: Any) -> bool:
@@ -148,33 +164,46 @@ class ACLResolver:
         if secret == "":
             _, (policies,) = self.state.read_many([(POLICY_PREFIX, True)])
             return self._build(secret, None, policies)
-        accessor = self.store.accessor_for(secret)
-        if accessor is None:
+        digest = secret_hash(secret)
+        mapping = self.state.get(SECRET_PREFIX + digest)
+        if mapping is None:
             raise NomadError(403, TOKEN_NOT_FOUND)
+        accessor = mapping.value.decode(errors="replace")
         _, (tokens, policies) = self.state.read_many([(TOKEN_PREFIX + accessor, False), (POLICY_PREFIX, True)])
         if not tokens:
             raise NomadError(403, TOKEN_NOT_FOUND)
-        return self._build(secret, Stored.from_item(tokens[0]), policies)
+        token = Stored.from_item(tokens[0])
+        if token.doc.get("SecretHash") != digest:
+            raise NomadError(403, TOKEN_NOT_FOUND)  # a mapping that points at someone else's token
+        identity = self._build(secret, token, policies)
+        identity.secret_index = mapping.modify_index
+        return identity
 
     def _revalidate(self, secret: str, cached: Identity) -> Identity:
         conditions = [Condition(POLICY_PREFIX + name, rev) for name, rev in cached.policy_revisions.items()]
         reads: list[tuple[str, bool]] = [(POLICY_PREFIX, True)]
         if not cached.anonymous:
+            digest = secret_hash(secret)
             token_path = TOKEN_PREFIX + cached.token["AccessorID"]
-            conditions.insert(0, Condition(token_path, cached.token_index))
-            reads.insert(0, (token_path, False))
+            conditions[:0] = [
+                Condition(SECRET_PREFIX + digest, cached.secret_index),
+                Condition(token_path, cached.token_index),
+            ]
+            reads[:0] = [(SECRET_PREFIX + digest, False), (token_path, False)]
         unchanged, _, fresh = self.state.read_if_changed(conditions, reads)
         if unchanged:
             return cached
         if cached.anonymous:
             return self._build(secret, None, fresh[0])
-        tokens, policies = fresh
-        if tokens:
+        mappings, tokens, policies = fresh
+        if mappings and tokens and mappings[0].value.decode(errors="replace") == cached.token["AccessorID"]:
             token = Stored.from_item(tokens[0])
-            if token.doc.get("SecretHash") == secret_hash(secret):
-                return self._build(secret, token, policies)
-        # The cached accessor is gone or holds another secret: after a snapshot restore the same secret can belong
-        # to another accessor (or to none), so resolve it from scratch.
+            if token.doc.get("SecretHash") == digest:  # same secret, same token: new policies or fields
+                identity = self._build(secret, token, policies)
+                identity.secret_index = mappings[0].modify_index
+                return identity
+        # The mapping or the token is gone or points elsewhere (after a snapshot restore the same secret may
+        # belong to another accessor, or to none): resolve it from scratch.
         self.forget(secret)
         return self._load(secret)
 

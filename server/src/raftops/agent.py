@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cheroot import wsgi
-
 from . import __version__, metrics
 from .acl import ACLResolver
 from .api import register_all
@@ -26,6 +24,7 @@ from .cluster import view
 from .cluster.autopilot import AutopilotDuty
 from .cluster.health import HealthPoller
 from .config import Config
+from .httpfront import HTTPFront, TLSFiles
 from .store.etcd import Etcd
 from .store.gateway import EtcdError
 from .store.lease import Election, LeaseKeeper
@@ -64,7 +63,7 @@ def load_server_id(data_dir: str) -> str:
 class Agent:
     def __init__(self, config: Config):
         self.config = config
-        tls = config.etcd_tls.as_dict() if config.etcd_tls.ca_file else None
+        tls = config.etcd_tls.as_dict() if config.etcd_tls.configured else None
         self.etcd = Etcd(config.etcd_endpoints, timeout=config.etcd_timeout, tls=tls)
         self.state = StateStore(self.etcd)
         self.acl = ACLResolver(self.state)  # behind raftops.acl.authorize when acl_enabled
@@ -75,7 +74,7 @@ class Agent:
         self.duties: list[Duty] = []
         self.is_duty_holder = False
         self._stop = threading.Event()
-        self._http: wsgi.Server | None = None
+        self._http: HTTPFront | None = None
         self._threads: list[threading.Thread] = []
         self.lease: LeaseKeeper | None = None
         self.election = Election(self.etcd, ELECTIONS + b"cluster-duties", self.server_id.encode())
@@ -132,16 +131,22 @@ class Agent:
     def _wait_for_etcd(self) -> None:
         deadline = time.monotonic() + ETCD_WAIT_SECONDS
         delay = 0.1
+        next_report = time.monotonic() + 5.0
+        endpoint = self.config.etcd_endpoints[0]
         while True:
             try:
-                self.etcd.status(self.config.etcd_endpoints[0], timeout=2.0)
+                self.etcd.status(endpoint, timeout=2.0)
                 return
             except EtcdError as exc:
-                if time.monotonic() > deadline:
+                now = time.monotonic()
+                if now > deadline:
                     raise RuntimeError(
-                        f"local etcd member {self.config.etcd_endpoints[0]} did not answer "
-                        f"within {ETCD_WAIT_SECONDS:.0f}s: {exc}"
+                        f"local etcd member {endpoint} did not answer within {ETCD_WAIT_SECONDS:.0f}s: {exc}"
                     ) from exc
+                # A TLS mistake (wrong CA, a certificate etcd refuses) looks like "no answer": say it early.
+                if exc.tls_failure or now >= next_report:
+                    log.warning("waiting for etcd member %s: %s", endpoint, exc)
+                    next_report = now + 10.0
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
@@ -200,23 +205,22 @@ class Agent:
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _serve_http(self) -> None:
-        server = wsgi.Server(
-            (self.config.bind_addr, self.config.http_port),
-            self.app,
-            numthreads=16,
-            server_name=f"raftops/{__version__}",
-            timeout=30,
-            shutdown_timeout=5,
-            request_queue_size=1024,  # cheroot's default backlog of 5 stalls bursts of clients
-        )
         tls = self.config.http_tls
-        if tls.enabled:
-            from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-            server.ssl_adapter = BuiltinSSLAdapter(tls.cert_file, tls.key_file, tls.ca_file or None)
-        server.prepare()  # binds now, so a busy port fails the start instead of a thread
+        server = HTTPFront(
+            self.app,
+            self.config.bind_addr,
+            self.config.http_port,
+            limits=self.config.limits.front(),
+            tls=TLSFiles(tls.cert_file, tls.key_file, tls.ca_file, bool(tls.verify_https_client))
+            if tls.enabled
+            else None,
+            # Health and metrics keep threads of their own: they answer while every worker is busy.
+            priority_paths=("/v1/agent/health", "/v1/metrics"),
+            registry=metrics.REGISTRY,
+            name="http",
+        )  # binds now, so a busy port fails the start instead of a thread
+        server.start()
         self._http = server
-        self._spawn(server.serve, "http")
 
     # -- views used by the API ------------------------------------------------------------------
     def health(self) -> tuple[bool, str]:

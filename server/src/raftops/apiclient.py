@@ -130,6 +130,9 @@ class APIClient:
             raise APIError(resp.status, data.decode(errors="replace"))
         return resp
 
+    def close(self) -> None:
+        self._pool.clear()
+
     def get(self, path: str, **kw: Any) -> Any:
         return self.request("GET", path, **kw).json()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -96,7 +97,12 @@ def run_agent(args: argparse.Namespace) -> int:
         print(f"raftops: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.log_level)
-    agent = Agent(config)
+    os.umask(0o077)  # spooled snapshots and the server ID hold state: files 0600, directories 0700
+    try:
+        agent = Agent(config)
+    except ValueError as exc:  # TLS files that do not load, and the like
+        print(f"raftops: {exc}", file=sys.stderr)
+        return 2
     try:
         agent.start()
     except Exception as exc:

@@ -22,13 +22,94 @@ class TLSConfig:
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
+    # HTTP only: require client certificates signed by ca_file. Unset means "yes when ca_file is set":
+    # configuring a client CA is asking for client certificates to be checked.
+    verify_https_client: bool | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.cert_file and self.key_file)
 
+    @property
+    def configured(self) -> bool:
+        return bool(self.ca_file or self.cert_file or self.key_file)
+
     def as_dict(self) -> dict[str, str]:
         return {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+
+
+TLS_KEYS = ("ca_file", "cert_file", "key_file", "verify_https_client")
+
+
+@dataclass
+class LimitsConfig:
+    """Bounds of the HTTP front (``limits`` in the file, in the spirit of Nomad's limits block).
+
+    Timeouts are seconds (a number, or a Go duration such as "10s").
+    """
+
+    http_max_conns: int = 4096
+    http_max_conns_per_client: int = 256
+    https_handshake_timeout: float = 10.0
+    http_header_timeout: float = 10.0
+    http_idle_timeout: float = 60.0
+    http_body_timeout: float = 30.0
+    http_stream_timeout: float = 60.0
+    http_max_header_bytes: int = 64 * 1024
+    http_max_body_bytes: int = 16 * 1024 * 1024
+    snapshot_max_bytes: int = 2 * 1024 * 1024 * 1024  # a restore's archive: etcd's default quota
+    http_workers: int = 32
+
+    def front(self):  # -> raftops.httpfront.FrontLimits (imported here to keep config import-light)
+        from .httpfront import FrontLimits
+
+        return FrontLimits(
+            max_conns=self.http_max_conns,
+            max_conns_per_client=self.http_max_conns_per_client,
+            handshake_timeout=self.https_handshake_timeout,
+            header_timeout=self.http_header_timeout,
+            idle_timeout=self.http_idle_timeout,
+            body_timeout=self.http_body_timeout,
+            stream_timeout=self.http_stream_timeout,
+            max_header_bytes=self.http_max_header_bytes,
+            max_body_bytes=self.http_max_body_bytes,
+            workers=self.http_workers,
+        )
+
+
+def parse_limits(value: Any) -> LimitsConfig:
+    if not isinstance(value, dict):
+        raise ConfigError("limits must be a mapping")
+    limits = LimitsConfig()
+    known = {f.name: f.type for f in fields(LimitsConfig)}
+    for key, raw in value.items():
+        if key not in known:
+            raise ConfigError(f"unknown key limits.{key}; known: {', '.join(sorted(known))}")
+        if known[key] == "float":
+            setattr(limits, key, _seconds(f"limits.{key}", raw))
+        else:
+            number = _coerce(f"limits.{key}", raw, int)
+            if number < 1:
+                raise ConfigError(f"limits.{key} must be at least 1, got {number}")
+            setattr(limits, key, number)
+    if limits.http_max_conns_per_client > limits.http_max_conns:
+        raise ConfigError("limits.http_max_conns_per_client cannot exceed limits.http_max_conns")
+    return limits
+
+
+def _seconds(key: str, raw: Any) -> float:
+    from . import godur
+
+    if isinstance(raw, str) and raw and not raw.replace(".", "", 1).isdigit():
+        try:
+            value = godur.parse_ns(raw) / 1e9
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from exc
+    else:
+        value = _coerce(key, raw, float)
+    if not 0 < value <= 86400:
+        raise ConfigError(f"{key} must be a positive duration of at most a day, got {raw!r}")
+    return value
 
 
 @dataclass
@@ -42,6 +123,7 @@ class Config:
     etcd_timeout: float = 2.0
     etcd_tls: TLSConfig = field(default_factory=TLSConfig)
     http_tls: TLSConfig = field(default_factory=TLSConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     data_dir: str = ""
     log_level: str = "INFO"
     heartbeat_ttl: int = 10
@@ -76,12 +158,9 @@ class Config:
         cfg = cls()
         for key, value in flat.items():
             if key in ("etcd_tls", "http_tls"):
-                if not isinstance(value, dict):
-                    raise ConfigError(f"{key} must be a mapping with ca_file, cert_file, key_file")
-                bad = set(value) - {"ca_file", "cert_file", "key_file"}
-                if bad:
-                    raise ConfigError(f"unknown keys in {key}: {', '.join(sorted(bad))}")
-                setattr(cfg, key, TLSConfig(**{k: str(v) for k, v in value.items()}))
+                setattr(cfg, key, _parse_tls(key, value))
+            elif key == "limits":
+                cfg.limits = parse_limits(value)
             elif key == "etcd_endpoints":
                 if isinstance(value, str):
                     value = [v for v in value.split(",") if v]
@@ -122,6 +201,17 @@ class Config:
             for f in (tls.ca_file, tls.cert_file, tls.key_file):
                 if f and not Path(f).is_file():
                     raise ConfigError(f"{tls_name}: file {f} does not exist")
+        if self.etcd_tls.verify_https_client is not None:
+            raise ConfigError("etcd.tls.verify_https_client is not a setting: etcd checks client certificates itself")
+        if self.etcd_tls.configured and not all(u.startswith("https://") for u in self.etcd_endpoints):
+            raise ConfigError("etcd.tls is set, so every etcd endpoint must be an https:// URL")
+        http = self.http_tls
+        if http.configured and not http.enabled:
+            raise ConfigError("tls.http needs cert_file and key_file to serve HTTPS")
+        if http.verify_https_client is None:
+            http.verify_https_client = bool(http.ca_file)
+        if http.verify_https_client and not http.ca_file:
+            raise ConfigError("tls.http.verify_https_client needs ca_file: the CA that signs the client certificates")
 
     def _validate_sm(self) -> None:
         if isinstance(self.sm_path_repo, str):
@@ -156,9 +246,25 @@ class Config:
             "LogLevel": self.log_level.upper(),
             "DevMode": self.dev,
             "ACL": {"Enabled": self.acl_enabled},
-            "TLSConfig": {"EnableHTTP": self.http_tls.enabled, "EnableEtcd": bool(self.etcd_tls.ca_file)},
+            "TLSConfig": {
+                "EnableHTTP": self.http_tls.enabled,
+                "VerifyHTTPSClient": bool(self.http_tls.verify_https_client),
+                "EnableEtcd": self.etcd_tls.configured,
+            },
             "Etcd": {"Endpoints": list(self.etcd_endpoints)},
         }
+
+
+def _parse_tls(key: str, value: Any) -> TLSConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a mapping with ca_file, cert_file, key_file")
+    bad = set(value) - set(TLS_KEYS)
+    if bad:
+        raise ConfigError(f"unknown keys in {key}: {', '.join(sorted(bad))}")
+    tls = TLSConfig(**{k: str(v) for k, v in value.items() if k != "verify_https_client" and v is not None})
+    if value.get("verify_https_client") is not None:
+        tls.verify_https_client = _coerce(f"{key}.verify_https_client", value["verify_https_client"], bool)
+    return tls
 
 
 def load_file(path: str) -> dict[str, Any]:

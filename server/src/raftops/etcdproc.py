@@ -40,6 +40,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class MemberTLS:
+    """TLS for one member: its certificate (server and client use) and the CA that signs the cluster's."""
+
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+
 @dataclass
 class EtcdMemberSpec:
     name: str
@@ -47,14 +56,39 @@ class EtcdMemberSpec:
     client_port: int
     peer_port: int
     data_dir: str
+    tls: MemberTLS | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def client_url(self) -> str:
-        return f"http://{self.host}:{self.client_port}"
+        return f"{self.scheme}://{self.host}:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
-        return f"http://{self.host}:{self.peer_port}"
+        return f"{self.scheme}://{self.host}:{self.peer_port}"
+
+
+def tls_args(tls: MemberTLS) -> list[str]:
+    """Client and peer TLS with client certificates required on both, as roles/server configures it."""
+    return [
+        "--cert-file",
+        tls.cert_file,
+        "--key-file",
+        tls.key_file,
+        "--trusted-ca-file",
+        tls.ca_file,
+        "--client-cert-auth",
+        "--peer-cert-file",
+        tls.cert_file,
+        "--peer-key-file",
+        tls.key_file,
+        "--peer-trusted-ca-file",
+        tls.ca_file,
+        "--peer-client-cert-auth",
+    ]
 
 
 def etcd_args(spec: EtcdMemberSpec, initial_cluster: str, *, state: str = "new", token: str = "raftops") -> list[str]:
@@ -89,6 +123,7 @@ def etcd_args(spec: EtcdMemberSpec, initial_cluster: str, *, state: str = "new",
         "zap",
         "--log-outputs",
         "stderr",
+        *(tls_args(spec.tls) if spec.tls else []),
     ]
 
 
@@ -126,9 +161,9 @@ def start_etcd(
             log.close()
 
 
-def wait_healthy(client_urls: list[str], timeout: float = 30.0) -> None:
+def wait_healthy(client_urls: list[str], timeout: float = 30.0, tls: MemberTLS | None = None) -> None:
     """Wait until every member answers /health with health true (bounded)."""
-    gw = Gateway(client_urls, timeout=1.0)
+    gw = Gateway(client_urls, timeout=1.0, tls=vars(tls) if tls else None)
     deadline = time.monotonic() + timeout
     pending = list(client_urls)
     try:

@@ -7,6 +7,11 @@ processes it started (a recycled PID is never signalled) and is safe to run twic
 
 Usage: ``python -m raftops.localcluster up|down|status|start|stop|kill ...``
 (``scripts/local-cluster`` is the wrapper).
+
+``up --tls`` runs it the way roles/server deploys a cluster: a cluster CA and certificates under
+``<dir>/tls/`` (``ca.pem``, ``<server>.pem``/``<server>-key.pem`` per server, ``client.pem``/
+``client-key.pem`` for tools), etcd peer and client traffic over TLS with client certificates
+required, and the agents' API on HTTPS. A directory that holds ``tls/ca.pem`` keeps using TLS.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -28,7 +34,8 @@ from typing import Any
 
 import yaml
 
-from .etcdproc import EtcdMemberSpec, start_etcd, wait_healthy
+from . import pki
+from .etcdproc import EtcdMemberSpec, MemberTLS, start_etcd, wait_healthy
 
 DEFAULT_HOSTS = ("127.0.0.11", "127.0.0.12", "127.0.0.13")
 PROCESS_KINDS = ("etcd", "agent")
@@ -44,14 +51,15 @@ class Node:
     peer_port: int
     # Set for a server added to a running cluster (add_server): its etcd starts as "existing" with this list.
     initial_cluster: str = ""
+    tls: MemberTLS | None = None
 
     @property
     def etcd(self) -> EtcdMemberSpec:
-        return EtcdMemberSpec(self.name, self.host, self.client_port, self.peer_port, str(self.dir / "etcd"))
+        return EtcdMemberSpec(self.name, self.host, self.client_port, self.peer_port, str(self.dir / "etcd"), self.tls)
 
     @property
     def api(self) -> str:
-        return f"http://{self.host}:{self.http_port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.http_port}"
 
     def pidfile(self, kind: str) -> Path:
         return self.dir / f"{kind}.pid"
@@ -83,9 +91,12 @@ class LocalCluster:
         peer_port: int = 2380,
         token: str = "raftops-local",
         agent_config: dict[str, Any] | None = None,
+        tls: bool | None = None,
     ):
         self.base = Path(base_dir).resolve()
         self.token = token
+        self.tls_dir = self.base / "tls"
+        self.tls = (self.tls_dir / "ca.pem").exists() if tls is None else tls
         # Settings merged into every agent's config; kept in the state directory so that a later
         # `start` (another process) starts agents the same way.
         overrides = self.base / "agent-overrides.yaml"
@@ -96,6 +107,49 @@ class LocalCluster:
             Node(f"server{i + 1}", host, self.base / f"server{i + 1}", http_port, client_port, peer_port)
             for i, host in enumerate(hosts)
         ]
+        for node in self.nodes:
+            node.tls = self._member_tls(node)
+
+    # -- TLS ---------------------------------------------------------------------------------------------
+    @property
+    def ca_file(self) -> str:
+        return str(self.tls_dir / "ca.pem")
+
+    @property
+    def client_tls(self) -> MemberTLS | None:
+        """A client certificate for tools and tests (etcd requires one; the agents accept one)."""
+        if not self.tls:
+            return None
+        return MemberTLS(self.ca_file, str(self.tls_dir / "client.pem"), str(self.tls_dir / "client-key.pem"))
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """What an HTTPS client of the agents needs: the cluster CA."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
+
+    def _member_tls(self, node: Node) -> MemberTLS | None:
+        if not self.tls:
+            return None
+        return MemberTLS(
+            self.ca_file, str(self.tls_dir / f"{node.name}.pem"), str(self.tls_dir / f"{node.name}-key.pem")
+        )
+
+    def _ensure_certificates(self, nodes: list[Node]) -> None:
+        """The CA once, then a certificate for each server (its address, localhost) and one for clients."""
+        if not self.tls:
+            return
+        ca = pki.Pair(self.tls_dir / "ca.pem", self.tls_dir / "ca-key.pem")
+        if not ca.cert.exists():
+            self.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            pki.create_ca(ca.cert, ca.key, common_name="raftops local cluster CA")
+        for node in nodes:
+            assert node.tls is not None
+            out = pki.Pair(Path(node.tls.cert_file), Path(node.tls.key_file))
+            if not out.cert.exists():
+                pki.issue(ca, out, node.name, dns_names=[node.name, "localhost"], ip_addresses=[node.host, "127.0.0.1"])
+        client = self.client_tls
+        assert client is not None
+        if not Path(client.cert_file).exists():
+            pki.issue(ca, pki.Pair(Path(client.cert_file), Path(client.key_file)), "client", server=False)
 
     @property
     def initial_cluster(self) -> str:
@@ -129,6 +183,7 @@ class LocalCluster:
         if self.pid(node, kind):
             return
         node.dir.mkdir(parents=True, exist_ok=True)
+        self._ensure_certificates([node])
         if kind == "etcd":
             proc = start_etcd(
                 node.etcd,
@@ -152,7 +207,12 @@ class LocalCluster:
             "data_dir": str(node.dir / "agent"),
             "heartbeat_ttl": 5,
             "log_level": "INFO",
-        } | self.agent_config
+        }
+        if node.tls is not None:
+            files = {"ca_file": node.tls.ca_file, "cert_file": node.tls.cert_file, "key_file": node.tls.key_file}
+            config["etcd"]["tls"] = files
+            config["tls"] = {"http": {"cert_file": node.tls.cert_file, "key_file": node.tls.key_file}}
+        config = _merge(config, self.agent_config)
         cfg_path = node.dir / "agent.yaml"
         cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
         with open(node.logfile("agent"), "ab") as log:
@@ -187,7 +247,7 @@ class LocalCluster:
         self.base.mkdir(parents=True, exist_ok=True)
         for n in self.nodes:
             self.start(n, "etcd")
-        wait_healthy([n.etcd.client_url for n in self.nodes], timeout=timeout)
+        wait_healthy([n.etcd.client_url for n in self.nodes], timeout=timeout, tls=self.client_tls)
         for n in self.nodes:
             self.start(n, "agent")
         self.wait_ready(timeout=timeout)
@@ -199,9 +259,13 @@ class LocalCluster:
         ref = self.nodes[0]
         name = name or f"server{len(self.nodes) + 1}"
         node = Node(name, host, self.base / name, ref.http_port, ref.client_port, ref.peer_port)
+        node.tls = self._member_tls(node)
         via = via or next(n for n in self.nodes if self.pid(n, "agent"))
         code, reply = http_request_json(
-            "PUT", f"{via.api}/v1/operator/raft/join", {"Name": name, "PeerURLs": [node.etcd.peer_url]}
+            "PUT",
+            f"{via.api}/v1/operator/raft/join",
+            {"Name": name, "PeerURLs": [node.etcd.peer_url]},
+            context=self.ssl_context(),
         )
         if code != 200:
             raise RuntimeError(f"join of {name} through {via.name} failed: {code} {reply}")
@@ -209,7 +273,7 @@ class LocalCluster:
         node.dir.mkdir(parents=True, exist_ok=True)
         self.nodes.append(node)
         self.start(node, "etcd")
-        wait_healthy([node.etcd.client_url], timeout=timeout)
+        wait_healthy([node.etcd.client_url], timeout=timeout, tls=self.client_tls)
         self.start(node, "agent")
         self.wait_ready(timeout=timeout, nodes=[node])
         return node
@@ -230,15 +294,16 @@ class LocalCluster:
         """Wait until every agent reports healthy and all agree on one leader (bounded)."""
         deadline = time.monotonic() + timeout
         nodes = nodes or self.nodes
+        context = self.ssl_context()
         last = ""
         while time.monotonic() < deadline:
             try:
                 leaders = set()
                 for n in nodes:
-                    code, health = http_json(f"{n.api}/v1/agent/health")
+                    code, health = http_json(f"{n.api}/v1/agent/health", context=context)
                     if code != 200:
                         raise RuntimeError(f"{n.name}: {health}")
-                    leaders.add(http_json(f"{n.api}/v1/status/leader")[1])
+                    leaders.add(http_json(f"{n.api}/v1/status/leader", context=context)[1])
                 if len(leaders) != 1 or "" in leaders:
                     last = f"agents disagree on the leader: {sorted(leaders)}"
                 elif not self._configs_initialised():
@@ -254,11 +319,10 @@ class LocalCluster:
         """Whether the duty holder has written the autopilot and scheduler defaults: until then a fresh cluster's
         state revision still moves on its own, which tests of "nothing changed" would take for their own writes."""
         from .api.operator_config import AUTOPILOT_PATH, SCHEDULER_PATH
-        from .store.etcd import Etcd
         from .store.gateway import EtcdError
         from .store.state import StateStore
 
-        etcd = Etcd([n.etcd.client_url for n in self.nodes])
+        etcd = self.etcd_client()
         try:
             state = StateStore(etcd)
             return all(state.get(path) is not None for path in (AUTOPILOT_PATH, SCHEDULER_PATH))
@@ -267,8 +331,16 @@ class LocalCluster:
         finally:
             etcd.close()
 
+    def etcd_client(self, **kwargs: Any) -> Any:
+        """An etcd client for every member, with the client certificate when the cluster runs TLS."""
+        from .store.etcd import Etcd
+
+        client = self.client_tls
+        return Etcd([n.etcd.client_url for n in self.nodes], tls=vars(client) if client else None, **kwargs)
+
     def status(self) -> list[dict[str, Any]]:
         rows = []
+        context = self.ssl_context()
         for n in self.nodes:
             row: dict[str, Any] = {
                 "node": n.name,
@@ -279,9 +351,9 @@ class LocalCluster:
             }
             if row["agent_pid"]:
                 try:
-                    row["leader"] = http_json(f"{n.api}/v1/status/leader")[1]
-                    row["peers"] = http_json(f"{n.api}/v1/status/peers")[1]
-                    row["healthy"] = http_json(f"{n.api}/v1/agent/health")[0] == 200
+                    row["leader"] = http_json(f"{n.api}/v1/status/leader", context=context)[1]
+                    row["peers"] = http_json(f"{n.api}/v1/status/peers", context=context)[1]
+                    row["healthy"] = http_json(f"{n.api}/v1/agent/health", context=context)[0] == 200
                 except (OSError, ValueError) as exc:
                     row["error"] = str(exc)
             rows.append(row)
@@ -293,9 +365,17 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def http_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``, mappings merged key by key (``acl_enabled`` or ``etcd.timeout`` alone)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def http_json(url: str, timeout: float = 2.0, context: ssl.SSLContext | None = None) -> tuple[int, Any]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         body = exc.read()
@@ -305,12 +385,14 @@ def http_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
             return exc.code, body.decode(errors="replace")
 
 
-def http_request_json(method: str, url: str, body: Any = None, timeout: float = 30.0) -> tuple[int, Any]:
+def http_request_json(
+    method: str, url: str, body: Any = None, timeout: float = 30.0, context: ssl.SSLContext | None = None
+) -> tuple[int, Any]:
     """One JSON request; (status, decoded body or text)."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             raw = resp.read()
             return resp.status, json.loads(raw) if raw else None
     except urllib.error.HTTPError as exc:
@@ -337,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     up_parser = sub.add_parser("up", help="start 3 etcd members and 3 agents, wait until healthy")
     up_parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="TLS everywhere, as roles/server deploys it: a CA and certificates under <dir>/tls/",
+    )
+    up_parser.add_argument(
         "--agent-config",
         metavar="FILE",
         help="YAML settings merged into every agent's config (kept for later starts), e.g. 'acl_enabled: true'",
@@ -361,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--agent-config {args.agent_config} must hold a mapping")
         Path(args.dir).mkdir(parents=True, exist_ok=True)
         (Path(args.dir) / "agent-overrides.yaml").write_text(yaml.safe_dump(overrides))
-    cluster = LocalCluster(args.dir, hosts)
+    cluster = LocalCluster(args.dir, hosts, tls=True if args.cmd == "up" and args.tls else None)
     if args.cmd == "up":
         try:
             addresses = cluster.up(timeout=args.timeout)
@@ -371,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         print("raftops local cluster is up; API addresses:")
         for a in addresses:
             print(f"  {a}")
+        if cluster.tls:
+            print(f"TLS: CA {cluster.ca_file}; client certificate {cluster.tls_dir}/client.pem (+ client-key.pem)")
         return 0
     if args.cmd == "down":
         stopped = cluster.down()

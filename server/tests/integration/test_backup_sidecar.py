@@ -73,7 +73,11 @@ def metric(text: str, name: str) -> float:
 
 
 class Sidecar:
-    """``raftops backup-sidecar`` in a subprocess on a free loopback port, stopped by its PID."""
+    """``raftops backup-sidecar`` in a subprocess on a free loopback port, stopped by its PID.
+
+    These tests are about what the sidecar backs up, against a cluster with ACLs off, so it runs with
+    ``-insecure-no-auth``; server/tests/security/test_sidecar_auth.py covers who may call it.
+    """
 
     def __init__(self, workdir: Path, config: dict[str, Any], *flags: str, env: dict[str, str] | None = None):
         self.workdir = workdir
@@ -81,7 +85,7 @@ class Sidecar:
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_path = workdir / "sidecar.json"
         self.config_path.write_text(json.dumps(config))
-        self.flags = ["-bind", "127.0.0.1", "-port", str(self.port), *flags]
+        self.flags = ["-bind", "127.0.0.1", "-port", str(self.port), "-insecure-no-auth", *flags]
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.log = workdir / "sidecar.log"

@@ -63,6 +63,7 @@ def tmp_dir(agent: Any) -> str | None:
         return None
     path = os.path.join(data_dir, "tmp")
     os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)  # whatever the umask was when it was made: spool files hold the whole state
     return path
 
 
@@ -97,7 +98,9 @@ def register(app: App, agent: Any) -> None:
     def restore(request: Request) -> Response:
         acl.authorize(agent, request, acl.MANAGEMENT)
         try:
-            verified = archive.verify(_body(request), tmp_dir=tmp_dir(agent))
+            # The Content-Length (when sent) lets a gzip bomb's declared state.bin size be refused before
+            # a byte of it is inflated; without one, the inflation ratio limit stops it as it grows.
+            verified = archive.verify(_body(request), tmp_dir=tmp_dir(agent), compressed_size=request.content_length)
         except _StreamError as exc:
             raise NomadError(400, f"failed to read stream: {exc}") from None
         except archive.ArchiveError as exc:
@@ -125,4 +128,10 @@ def register(app: App, agent: Any) -> None:
             return restore(request)
         raise NomadError(405, INVALID_METHOD)
 
-    app.route(PATH, snapshot_request, name="nomad:/v1/operator/snapshot:*")
+    # A restore streams its archive (checked as it arrives) up to limits.snapshot_max_bytes.
+    app.route(
+        PATH,
+        snapshot_request,
+        name="nomad:/v1/operator/snapshot:*",
+        stream_body_cap=agent.config.limits.snapshot_max_bytes,
+    )

@@ -31,6 +31,11 @@ _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 class AgentError(Exception):
     """No agent could serve a request; the message says what each one answered."""
 
+    def __init__(self, message: str, status: int = 0, answer: str = ""):
+        super().__init__(message)
+        self.status = status  # the agent's 4xx answer, 0 when no agent answered
+        self.answer = answer
+
 
 def reason(exc: APIError) -> str:
     """A short cause: "Connection refused", "timed out", or the agent's status and message."""
@@ -77,6 +82,7 @@ class AgentPool:
             raise ValueError("at least one agent address is needed")
         tls = tls or {}
         kwargs = {"ca_file": tls.get("ca_file"), "cert_file": tls.get("cert_file"), "key_file": tls.get("key_file")}
+        self._tls_kwargs = kwargs
         self.addresses = list(addresses)
         self._quick = [APIClient(a, token, timeout=REQUEST_TIMEOUT, **kwargs) for a in self.addresses]
         self._slow = [APIClient(a, token, timeout=SNAPSHOT_TIMEOUT, **kwargs) for a in self.addresses]
@@ -93,7 +99,7 @@ class AgentPool:
                 result = call(clients[index])
             except APIError as exc:
                 if 400 <= exc.status < 500:
-                    raise AgentError(f"{what} from {self.addresses[index]}: {exc}") from None
+                    raise AgentError(f"{what} from {self.addresses[index]}: {exc}", exc.status, exc.message) from None
                 failures.append(f"{self.addresses[index]}: {reason(exc)}")
                 continue
             if index != start:
@@ -102,6 +108,15 @@ class AgentPool:
                 self._current = index
             return result
         raise AgentError(f"{what}: no raftops agent answered ({'; '.join(failures)})")
+
+    def call_as(self, token: str, method: str, path: str) -> Any:
+        """A request with someone else's token (checking a caller of the sidecar's API)."""
+        clients = [APIClient(a, token, timeout=REQUEST_TIMEOUT, **self._tls_kwargs) for a in self.addresses]
+        try:
+            return self._each(f"{method} {path}", clients, lambda client: client.request(method, path).json())
+        finally:
+            for client in clients:
+                client.close()
 
     def state(self) -> ClusterState:
         def call(client: APIClient) -> ClusterState:

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from ..repository import RepositoryError
 from ..repository.base import BlobNotFound
 from . import names
+from .auth import MANAGEMENT, OPERATOR_READ, SidecarAuth
 from .metrics import CONTENT_TYPE
 from .service import BackupService
 from .storage import Backup, BackupStore
@@ -76,9 +77,10 @@ def form_value(request: Request, keys: tuple[str, ...]) -> str:
 class SidecarAPI:
     """A WSGI application: /v1/backup, /v1/backupnow, /v1/status, /metrics."""
 
-    def __init__(self, service: BackupService, store: BackupStore):
+    def __init__(self, service: BackupService, store: BackupStore, auth: SidecarAuth):
         self.service = service
         self.store = store
+        self.auth = auth
         handlers: dict[str, Callable[[Request], Response]] = {
             "/v1/backup": self.serve_backup,
             "/v1/backupnow": self.serve_backup_now,
@@ -86,13 +88,21 @@ class SidecarAPI:
             "/metrics": self.serve_metrics,
         }
         self._handlers = handlers
+        # What a caller must hold per path (raftops.backup.auth); /metrics is open, like the agents'.
+        self._needs = {"/v1/backup": MANAGEMENT, "/v1/backupnow": MANAGEMENT, "/v1/status": OPERATOR_READ}
         self.url_map = Map([Rule(path, endpoint=path) for path in handlers], merge_slashes=False)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         try:
-            endpoint, _ = self.url_map.bind_to_environ(environ).match(method=request.method)
-            response = self._handlers[endpoint](request)
+            endpoint, _ = self.url_map.bind("sidecar", path_info=request.path).match(method=request.method)
+            denied = self.auth.check(request, self._needs[endpoint]) if endpoint in self._needs else None
+            if denied is not None:
+                response = http_error(denied.message, denied.status)
+                if denied.status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="raftops backup sidecar"'
+            else:
+                response = self._handlers[endpoint](request)
         except NotFound:
             response = not_found()
         except Exception:  # a bug; the handlers map every expected error themselves

@@ -12,10 +12,18 @@ File keys (flags in brackets)::
     s3: {bucket, prefix, endpoint, region, access_key, secret_key, session_token, path_style}
                                             # [-s3-bucket -s3-prefix -s3-endpoint -s3-region]
     tls: {ca_file, cert_file, key_file}     # HTTPS to the agents
+    http_tls: {cert_file, key_file, ca_file} # serve HTTPS; client certificates signed by ca_file
+                                            # are accepted as credentials [-http-tls-cert ...]
+    insecure_no_auth: false                 # [-insecure-no-auth] serve without authentication (warns)
     tmp_dir: ...                            # where a download is spooled before it is stored
     log_level: INFO                         # [-log-level]
 
 Secrets (``token``, ``s3.secret_key``, ``s3.session_token``) never appear in logs or errors.
+
+Callers of the sidecar's API authenticate (a backup holds every secret of the cluster): an ACL
+token in ``X-Nomad-Token`` or ``Authorization: Bearer`` (management for ``/v1/backup`` and
+``/v1/backupnow``, operator:read for ``/v1/status``), checked against the agents, or a client
+certificate that ``http_tls.ca_file`` signed.
 """
 
 from __future__ import annotations
@@ -45,6 +53,8 @@ TOP_KEYS = (
     "tls",
     "tmp_dir",
     "log_level",
+    "http_tls",
+    "insecure_no_auth",
 )
 
 
@@ -89,6 +99,8 @@ class SidecarConfig:
     tls: dict[str, str] = field(default_factory=dict)
     tmp_dir: str = ""
     log_level: str = "INFO"
+    http_tls: dict[str, str] = field(default_factory=dict)
+    insecure_no_auth: bool = False
 
     @property
     def interval(self) -> int:
@@ -139,12 +151,14 @@ class SidecarConfig:
                 cfg.s3 = S3Settings(
                     **{k: _bool(f"s3.{k}", v) if k == "path_style" else _str(v) for k, v in s3.items() if v is not None}
                 )
-            elif key == "tls":
-                tls = _mapping(value, "tls")
+            elif key in ("tls", "http_tls"):
+                tls = _mapping(value, key)
                 bad = sorted(set(tls) - set(TLS_KEYS))
                 if bad:
-                    raise ConfigError(f"unknown keys in tls: {', '.join(bad)}")
-                cfg.tls = {k: _str(v) for k, v in tls.items() if v}
+                    raise ConfigError(f"unknown keys in {key}: {', '.join(bad)}")
+                setattr(cfg, key, {k: _str(v) for k, v in tls.items() if v})
+            elif key == "insecure_no_auth":
+                cfg.insecure_no_auth = _bool(key, value)
             elif key in ("port", "backup_interval_in_second", "max_backups"):
                 setattr(cfg, key, _int(key, value))
             elif key == "token":
@@ -175,12 +189,16 @@ class SidecarConfig:
             raise ConfigError(f"tmp_dir {self.tmp_dir!r} must be an absolute path")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
-        if bool(self.tls.get("cert_file")) != bool(self.tls.get("key_file")):
-            raise ConfigError("tls needs both cert_file and key_file")
-        for name in TLS_KEYS:
-            value = self.tls.get(name)
-            if value and not Path(value).is_file():
-                raise ConfigError(f"tls.{name}: file {value} does not exist")
+        for section in ("tls", "http_tls"):
+            tls = getattr(self, section)
+            if bool(tls.get("cert_file")) != bool(tls.get("key_file")):
+                raise ConfigError(f"{section} needs both cert_file and key_file")
+            for name in TLS_KEYS:
+                value = tls.get(name)
+                if value and not Path(value).is_file():
+                    raise ConfigError(f"{section}.{name}: file {value} does not exist")
+        if self.http_tls.get("ca_file") and not self.http_tls.get("cert_file"):
+            raise ConfigError("http_tls.ca_file (client certificates) needs http_tls.cert_file and key_file: HTTPS")
 
 
 def _mapping(value: Any, name: str) -> dict[str, Any]:

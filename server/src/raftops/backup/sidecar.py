@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-
-from cheroot import wsgi
 
 from .. import __version__
+from ..httpfront import FrontLimits, HTTPFront, TLSFiles
 from ..repository import RepositoryError, open_repository
 from .agents import AgentPool
 from .api import SidecarAPI
+from .auth import SidecarAuth
 from .config import SidecarConfig
 from .metrics import BackupMetrics
 from .service import TEST_WRITE_DELAY_ENV, BackupService
@@ -54,8 +53,15 @@ class Sidecar:
             tmp_dir=self.tmp_dir,
             test_write_delay=delay,
         )
-        self.api = SidecarAPI(self.service, self.store)
-        self._http: wsgi.Server | None = None
+        if config.insecure_no_auth:
+            log.warning(
+                "insecure_no_auth: the sidecar API answers anyone who reaches %s:%d, and a backup holds every "
+                "secret of the cluster",
+                config.bind,
+                config.port,
+            )
+        self.api = SidecarAPI(self.service, self.store, SidecarAuth(self.agents, disabled=config.insecure_no_auth))
+        self._http: HTTPFront | None = None
 
     def _tmp_dir(self) -> str | None:
         """Downloads are spooled here: tmp_dir, else the storage directory's .tmp (same disk), else $TMPDIR."""
@@ -73,24 +79,33 @@ class Sidecar:
             self.service.prepare()
         except RepositoryError as exc:
             raise SidecarStartError(f"cannot list the backups in {self.store.describe()}: {exc}") from exc
-        server = wsgi.Server(
-            (self.config.bind, self.config.port),
-            self.api,
-            numthreads=8,
-            server_name=f"raftops-backup-sidecar/{__version__}",
-            timeout=60,
-            shutdown_timeout=5,
-        )
+        http_tls = self.config.http_tls
+        tls = None
+        if http_tls.get("cert_file"):
+            tls = TLSFiles(
+                http_tls["cert_file"], http_tls["key_file"], http_tls.get("ca_file", ""), verify_client=False
+            )
         try:
-            server.prepare()  # binds now: a busy port fails the start, not a thread
-        except OSError as exc:
+            server = HTTPFront(
+                self.api,
+                self.config.bind,
+                self.config.port,
+                # Requests carry no bodies worth the name (a form value at most); downloads stream out.
+                limits=FrontLimits(max_conns=1024, max_conns_per_client=64, max_body_bytes=64 * 1024, workers=8),
+                tls=tls,
+                priority_paths=("/metrics",),
+                registry=self.service.metrics.registry,
+                name="sidecar-http",
+            )  # binds now: a busy port fails the start, not a thread
+        except (OSError, ValueError) as exc:
             raise SidecarStartError(f"cannot listen on {self.config.bind}:{self.config.port}: {exc}") from exc
+        server.start()
         self._http = server
-        threading.Thread(target=server.serve, name="http", daemon=True).start()
         self.service.start()
         log.info(
-            "backup sidecar %s listening on %s:%d; agents %s; storage %s; interval %ds; max_backups %d",
+            "backup sidecar %s listening on %s://%s:%d; agents %s; storage %s; interval %ds; max_backups %d",
             __version__,
+            "https" if tls else "http",
             self.config.bind,
             self.config.port,
             ", ".join(self.config.addr),

@@ -20,6 +20,7 @@ GROUPS: list[str] = [
     "acl",
     "operator_snapshot",
     "backup_sidecar",
+    "tls",
 ]
 
 

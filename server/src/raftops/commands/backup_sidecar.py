@@ -38,12 +38,42 @@ def register(sub: argparse._SubParsersAction, operator_sub: argparse._SubParsers
     _flag(parser, "s3-endpoint", dest="s3_endpoint", metavar="URL", help="S3 storage: endpoint (S3-compatible)")
     _flag(parser, "s3-region", dest="s3_region", metavar="REGION", help="S3 storage: region")
     _flag(parser, "log-level", dest="log_level", metavar="LEVEL", help="TRACE, DEBUG, INFO, WARN or ERROR")
+    _flag(parser, "http-tls-cert", dest="http_tls_cert", metavar="FILE", help="serve HTTPS with this certificate")
+    _flag(parser, "http-tls-key", dest="http_tls_key", metavar="FILE", help="the private key of -http-tls-cert")
+    _flag(
+        parser,
+        "http-tls-ca",
+        dest="http_tls_ca",
+        metavar="FILE",
+        help="accept client certificates signed by this CA as credentials",
+    )
+    _flag(
+        parser,
+        "insecure-no-auth",
+        dest="insecure_no_auth",
+        action="store_const",
+        const=True,
+        help="serve the API without authentication: anyone who reaches it can download every secret",
+    )
     parser.set_defaults(func=run)
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    plain = ("addr", "token", "bind", "port", "backup_interval_in_second", "max_backups", "dir", "log_level")
+    plain = (
+        "addr",
+        "token",
+        "bind",
+        "port",
+        "backup_interval_in_second",
+        "max_backups",
+        "dir",
+        "log_level",
+        "insecure_no_auth",
+    )
     overrides: dict[str, Any] = {key: getattr(args, key) for key in plain}
+    http_tls = {"cert_file": args.http_tls_cert, "key_file": args.http_tls_key, "ca_file": args.http_tls_ca}
+    if any(http_tls.values()):
+        overrides["http_tls"] = {k: v for k, v in http_tls.items() if v}
     overrides["s3"] = {
         "bucket": args.s3_bucket,
         "prefix": args.s3_prefix,

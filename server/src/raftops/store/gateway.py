@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -36,13 +37,20 @@ class EtcdError(Exception):
     """An error answered by etcd (or the failure to reach any member)."""
 
     def __init__(
-        self, message: str, *, code: int | None = None, http_status: int | None = None, endpoint: str | None = None
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        endpoint: str | None = None,
+        tls_failure: bool = False,
     ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.http_status = http_status
         self.endpoint = endpoint
+        self.tls_failure = tls_failure  # the TLS handshake failed: a certificate or CA problem, not an outage
 
     @property
     def unavailable(self) -> bool:
@@ -87,6 +95,7 @@ class Gateway:
         self.endpoints = [e.rstrip("/") for e in endpoints]
         self.timeout = timeout
         self._tls = tls or {}
+        self._ssl_context = client_ssl_context(self._tls) if self._tls else None
         self._maxsize = maxsize
         self._pools: dict[str, urllib3.PoolManager] = {}
         self._lock = threading.Lock()
@@ -99,12 +108,8 @@ class Gateway:
             pool = self._pools.get("default")
             if pool is None:
                 kwargs: dict[str, Any] = {"maxsize": self._maxsize, "retries": False}
-                if self._tls.get("ca_file"):
-                    kwargs["ca_certs"] = self._tls["ca_file"]
-                    kwargs["cert_reqs"] = "CERT_REQUIRED"
-                if self._tls.get("cert_file"):
-                    kwargs["cert_file"] = self._tls["cert_file"]
-                    kwargs["key_file"] = self._tls.get("key_file")
+                if self._ssl_context is not None:
+                    kwargs["ssl_context"] = self._ssl_context
                 pool = urllib3.PoolManager(**kwargs)
                 self._pools["default"] = pool
             return pool
@@ -142,7 +147,7 @@ class Gateway:
                     timeout=urllib3.Timeout(connect=min(1.0, timeout or self.timeout), read=timeout or self.timeout),
                 )
             except urllib3.exceptions.HTTPError as exc:
-                last = EtcdError(f"etcd member {url} unreachable: {exc}", endpoint=url)
+                last = unreachable(url, exc)
                 if not retry and endpoint is None and not _never_sent(exc):
                     raise last from exc
                 continue
@@ -181,7 +186,7 @@ class Gateway:
                 timeout=urllib3.Timeout(connect=1.0, read=timeout or max(self.timeout, 30.0)),
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise EtcdError(f"etcd member {url} unreachable: {exc}", endpoint=url) from exc
+            raise unreachable(url, exc) from exc
         try:
             if resp.status != 200:
                 data = _decode(resp.read())
@@ -215,8 +220,39 @@ class Gateway:
                 "GET", f"{endpoint.rstrip('/')}{path}", timeout=urllib3.Timeout(connect=timeout, read=timeout)
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise EtcdError(f"etcd member {endpoint} unreachable: {exc}", endpoint=endpoint) from exc
+            raise unreachable(endpoint, exc) from exc
         return resp.status, resp.data
+
+
+def client_ssl_context(tls: dict[str, Any]) -> ssl.SSLContext:
+    """The TLS settings for etcd, checked now: a key that does not match its certificate, or an
+    unreadable CA file, fails the start with a clear message instead of every request later."""
+    ca_file, cert_file, key_file = tls.get("ca_file") or None, tls.get("cert_file"), tls.get("key_file")
+    try:
+        ctx = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"etcd TLS: cannot load the CA file {ca_file}: {exc}") from exc
+    if bool(cert_file) != bool(key_file):
+        raise ValueError("etcd TLS: a client certificate needs both cert_file and key_file")
+    if cert_file:
+        try:
+            ctx.load_cert_chain(cert_file, key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"etcd TLS: cannot load the client certificate {cert_file} / {key_file}: {exc}") from exc
+    return ctx
+
+
+def unreachable(url: str, exc: Exception) -> EtcdError:
+    tls = isinstance(exc, urllib3.exceptions.SSLError) or (
+        isinstance(exc, urllib3.exceptions.MaxRetryError) and isinstance(exc.reason, urllib3.exceptions.SSLError)
+    )
+    if tls:
+        return EtcdError(
+            f"etcd member {url}: TLS handshake failed (check the CA and the client certificate): {exc}",
+            endpoint=url,
+            tls_failure=True,
+        )
+    return EtcdError(f"etcd member {url} unreachable: {exc}", endpoint=url)
 
 
 def _never_sent(exc: Exception) -> bool:

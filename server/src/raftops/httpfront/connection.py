@@ -1,0 +1,397 @@
+"""One HTTP/1.1 connection on the event loop: read a request with deadlines, run it, write the answer.
+
+The order of work for a request is what keeps the front sturdy:
+
+1. the request line and headers must arrive within ``header_timeout`` (slowloris ends there);
+2. a declared body over the route's cap is answered 413 at once, unread;
+3. a request with a body first runs its handler with no body (:class:`~.wsgi.BodyGate`): handlers
+   check the token first, so an unauthorised request is answered without its body being read;
+4. only then is the body read, on the loop (no thread waits on a slow sender), within
+   ``body_timeout`` and the cap, and the handler runs again with it.
+
+Threads run handlers only; a response is written with backpressure and a stall timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import ssl
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
+
+import h11
+
+from .limits import Phase, Tracked
+from .wsgi import Answer, BodyGate, BodyNeeded, BodyTooLarge, StreamInput, build_environ, call_app
+
+if TYPE_CHECKING:
+    from .server import HTTPFront
+
+log = logging.getLogger("raftops.http.front")
+
+_READ = 65536
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 4 * 1024 * 1024
+_TEXT = (b"content-type", b"text/plain; charset=utf-8")
+
+
+class _Closed(Exception):
+    """The peer went away or overstayed a deadline: drop the connection without an answer."""
+
+
+class Connection:
+    def __init__(self, front: HTTPFront, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.front = front
+        self.limits = front.limits
+        self.reader = reader
+        self.writer = writer
+        peer = writer.get_extra_info("peername") or ("", 0)
+        self.peer = (str(peer[0]), int(peer[1]))
+        self.tracked = Tracked(self.peer[0], self._abort)
+        self.h = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
+        self.peer_cert: dict[str, Any] | None = None
+        self.task: asyncio.Task | None = None
+
+    def _abort(self) -> None:
+        self.writer.transport.abort()
+        if self.task is not None:
+            self.task.cancel()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def serve(self) -> None:
+        front = self.front
+        self.task = asyncio.current_task()
+        if not front.table.admit(self.tracked):
+            front.metrics.refused.inc()
+            self.writer.transport.abort()
+            return
+        front.metrics.evictions_seen(front.table.evicted)
+        graceful = False
+        try:
+            if front.ssl_context is not None:
+                await self._handshake()
+            await self._requests()
+            graceful = True
+        except (_Closed, ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            pass  # evicted, or the front is stopping
+        except Exception:
+            log.exception("HTTP connection from %s failed", self.peer[0])
+        finally:
+            front.table.remove(self.tracked)
+        if graceful:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._close_gracefully()
+        self.writer.transport.abort()
+
+    async def _close_gracefully(self) -> None:
+        """Let the last answer reach the client before the socket goes.
+
+        Closing while an unread body is still arriving makes the kernel reset the connection, and the
+        client may lose the answer (a 413 or 403 among them): like Go's server, stop writing, then
+        read and discard for a moment.
+        """
+        if self.h.their_state is h11.SEND_BODY:
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + _LINGER_SECONDS
+            discarded = 0
+            while discarded < _LINGER_BYTES and (left := deadline - loop.time()) > 0:
+                data = await asyncio.wait_for(self.reader.read(_READ), left)
+                if not data:
+                    break
+                discarded += len(data)
+        self.writer.close()
+        await asyncio.wait_for(self.writer.wait_closed(), _LINGER_SECONDS)
+
+    async def _handshake(self) -> None:
+        try:
+            await self.writer.start_tls(self.front.ssl_context, ssl_handshake_timeout=self.limits.handshake_timeout)
+        except (ssl.SSLError, OSError, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError):
+                self.front.metrics.timeout("handshake")
+            log.debug("TLS handshake with %s failed: %s", self.peer[0], exc)
+            raise _Closed() from exc
+        self.peer_cert = self.writer.get_extra_info("peercert") or None
+
+    async def _requests(self) -> None:
+        first = True
+        while True:
+            request = await self._read_head(first)
+            if request is None:
+                return
+            first = False
+            keep = await self._exchange(request)
+            if not keep or self.front.stopping:
+                return
+            self.tracked.served += 1
+            try:
+                self.h.start_next_cycle()
+            except h11.LocalProtocolError:
+                return
+
+    # -- reading ------------------------------------------------------------------------------------
+    async def _receive(self, timeout: float, phase: str) -> None:
+        try:
+            data = await asyncio.wait_for(self.reader.read(_READ), timeout)
+        except TimeoutError:
+            self.front.metrics.timeout(phase)
+            raise _Closed() from None
+        self.h.receive_data(data)
+
+    async def _read_head(self, first: bool) -> h11.Request | None:
+        loop = asyncio.get_running_loop()
+        self.tracked.phase = Phase.IDLE if not first else Phase.HEADERS
+        # The first request must be complete within header_timeout of the connect; a later one may
+        # wait idle_timeout for its first byte, then has header_timeout.
+        deadline = loop.time() + self.limits.header_timeout if first else None
+        while True:
+            try:
+                event = self.h.next_event()
+            except h11.RemoteProtocolError as exc:
+                await self._refuse_malformed(exc)
+                return None
+            if event is h11.NEED_DATA:
+                if deadline is None:
+                    await self._receive(self.limits.idle_timeout, "idle")
+                    deadline = loop.time() + self.limits.header_timeout
+                    self.tracked.phase = Phase.HEADERS
+                else:
+                    await self._receive(max(deadline - loop.time(), 0.001), "headers")
+                continue
+            if isinstance(event, h11.Request):
+                return event
+            return None  # ConnectionClosed, or the peer half-closed between requests
+
+    async def _read_body(self, cap: int) -> bytes | int:
+        """The whole body, or the status to answer (413 over the cap, 408 too slow, 400 malformed)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.body_timeout
+        self._continue()
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                event = self.h.next_event()
+            except h11.RemoteProtocolError:
+                return 400
+            if event is h11.NEED_DATA:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    self.front.metrics.timeout("body")
+                    return 408
+                try:
+                    await self._receive(remaining, "body")
+                except _Closed:
+                    return 408
+                continue
+            if isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > cap:
+                    return 413
+                parts.append(bytes(event.data))
+                continue
+            if isinstance(event, h11.EndOfMessage):
+                return b"".join(parts)
+            return 400  # ConnectionClosed mid-body
+
+    async def _pull(self, n: int, cap: int, counter: list[int]) -> bytes:
+        """The next piece of a streamed body (called from a handler's thread through the loop)."""
+        while self.h.their_state is h11.SEND_BODY:
+            try:
+                event = self.h.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise OSError(f"malformed request body: {exc}") from exc
+            if event is h11.NEED_DATA:
+                try:
+                    await self._receive(self.limits.stream_timeout, "stream")
+                except _Closed:
+                    raise OSError("the request body stalled") from None
+                continue
+            if isinstance(event, h11.Data):
+                counter[0] += len(event.data)
+                if counter[0] > cap:
+                    raise BodyTooLarge(f"request body over {cap} bytes")
+                return bytes(event.data)
+            if isinstance(event, h11.EndOfMessage):
+                return b""
+            raise OSError("the connection closed in the middle of the request body")
+        return b""
+
+    def _continue(self) -> None:
+        if self.h.they_are_waiting_for_100_continue:
+            self.writer.write(self.h.send(h11.InformationalResponse(status_code=100, headers=[])))
+
+    # -- one exchange ---------------------------------------------------------------------------------
+    async def _exchange(self, request: h11.Request) -> bool:
+        front = self.front
+        environ = build_environ(
+            request,
+            scheme="https" if front.ssl_context is not None else "http",
+            server=front.address,
+            peer=self.peer,
+            peer_cert=self.peer_cert,
+        )
+        length, chunked = _framing(request)
+        has_body = chunked or (length or 0) > 0
+        cap, stream = front.body_policy(environ)
+        head = request.method == b"HEAD"
+        if has_body and length is not None and length > cap:
+            front.metrics.rejected("too_large")
+            return await self._simple(413, f"Request body too large: the limit is {cap} bytes\n", head=head)
+        self.tracked.phase = Phase.BUSY
+        if not has_body:
+            self.h.next_event()  # the EndOfMessage of an empty body, so the connection can be reused
+            return await self._respond(await front.run(self._call, environ), head=head)
+
+        # Phase 1: the handler without its body (token checks happen here).
+        environ["wsgi.input"] = BodyGate()
+        if chunked:
+            environ["wsgi.input_terminated"] = True
+        first = await front.run(self._call, environ)
+        if first is not None:
+            return await self._respond(first, head=head, close=True)
+
+        # Phase 2: the body, then the handler again.
+        again = {k: v for k, v in environ.items() if not k.startswith("werkzeug.")}
+        if stream:
+            return await self._streamed(again, cap, head)
+        self.tracked.phase = Phase.BODY
+        body = await self._read_body(cap)
+        self.tracked.phase = Phase.BUSY
+        if isinstance(body, int):
+            front.metrics.rejected({413: "too_large", 408: "slow_body"}.get(body, "malformed"))
+            text = {413: f"Request body too large: the limit is {cap} bytes\n", 408: "Request body too slow\n"}
+            return await self._simple(body, text.get(body, "Malformed request body\n"), head=head)
+        again["wsgi.input"] = io.BytesIO(body)
+        again["CONTENT_LENGTH"] = str(len(body))
+        again.pop("HTTP_TRANSFER_ENCODING", None)
+        again.pop("wsgi.input_terminated", None)
+        return await self._respond(await front.run(self._call, again), head=head)
+
+    async def _streamed(self, environ: dict[str, Any], cap: int, head: bool) -> bool:
+        loop = asyncio.get_running_loop()
+        counter = [0]
+        timeout = self.limits.stream_timeout + 5
+
+        def pull(n: int) -> bytes:
+            return asyncio.run_coroutine_threadsafe(self._pull(n, cap, counter), loop).result(timeout)
+
+        self._continue()
+        stream_input = StreamInput(pull)
+        environ["wsgi.input"] = io.BufferedReader(stream_input, buffer_size=_READ)
+        environ["wsgi.input_terminated"] = True
+        answer = await self.front.run(self._call, environ)
+        if stream_input.exceeded:
+            if answer is not None:
+                await self.front.run(answer[0].close)
+            self.front.metrics.rejected("too_large")
+            return await self._simple(413, f"Request body too large: the limit is {cap} bytes\n", head=head)
+        return await self._respond(answer, head=head)
+
+    def _call(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
+        """In a worker thread: the app's answer and its first body bytes; None when it wants the body."""
+        try:
+            answer = call_app(self.front.app, environ)
+            chunks, done = answer.pull()
+        except BodyNeeded:
+            return None
+        except Exception:
+            log.exception("unhandled error serving %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            answer = Answer(500, b"Internal Server Error", [_TEXT], iter(()))
+            chunks, done = [b"internal error\n"], True
+        return answer, chunks, done
+
+    # -- writing ------------------------------------------------------------------------------------
+    async def _write(self, data: bytes) -> None:
+        self.writer.write(data)
+        try:
+            await asyncio.wait_for(self.writer.drain(), self.limits.stream_timeout)
+        except TimeoutError:
+            self.front.metrics.timeout("write")
+            raise _Closed() from None
+
+    async def _respond(
+        self, result: tuple[Answer, list[bytes], bool] | None, *, head: bool, close: bool = False
+    ) -> bool:
+        if result is None:  # cannot happen outside phase 1: a body-less request never asks for its body
+            return await self._simple(500, "internal error\n", head=head)
+        answer, chunks, done = result
+        close = close or self.front.stopping
+        try:
+            headers = [*answer.headers, (b"date", _http_date())]
+            if close:
+                headers.append((b"connection", b"close"))
+            await self._write(
+                self.h.send(h11.Response(status_code=answer.status, headers=headers, reason=answer.reason))
+            )
+            sends_body = not head and answer.status >= 200 and answer.status not in (204, 304)
+            while True:
+                if sends_body:
+                    for chunk in chunks:
+                        await self._write(self.h.send(h11.Data(data=chunk)))
+                if done:
+                    break
+                chunks, done = await self.front.run(answer.pull)
+            await self._write(self.h.send(h11.EndOfMessage()))
+        finally:
+            await self.front.run(answer.close)
+        return not close and self.h.our_state is h11.DONE and self.h.their_state is h11.DONE
+
+    async def _simple(self, status: int, text: str, *, head: bool, close: bool = True) -> bool:
+        body = text.encode()
+        headers = [_TEXT, (b"content-length", str(len(body)).encode()), (b"date", _http_date())]
+        if close:
+            headers.append((b"connection", b"close"))
+        try:
+            await self._write(self.h.send(h11.Response(status_code=status, headers=headers)))
+            if not head:
+                await self._write(self.h.send(h11.Data(data=body)))
+            await self._write(self.h.send(h11.EndOfMessage()))
+        except h11.LocalProtocolError:
+            return False
+        return not close
+
+    async def _refuse_malformed(self, exc: h11.RemoteProtocolError) -> None:
+        """Go's net/http answers a malformed request with 400 (431 for headers too large) and closes."""
+        status = exc.error_status_hint if 400 <= exc.error_status_hint < 500 else 400
+        self.front.metrics.rejected("too_large_headers" if status == 431 else "malformed")
+        if self.h.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        self.h = h11.Connection(h11.SERVER)  # the old state machine is in ERROR: answer with a fresh one
+        self.h.receive_data(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.h.next_event()
+        reason = {431: "Request Header Fields Too Large"}.get(status, "Bad Request")
+        with contextlib.suppress(_Closed):
+            await self._simple(status, f"{status} {reason}\n", head=False)
+
+
+def _framing(request: h11.Request) -> tuple[int | None, bool]:
+    length: int | None = None
+    chunked = False
+    for name, value in request.headers:
+        if name == b"content-length":
+            length = int(value)  # h11 has validated it
+        elif name == b"transfer-encoding" and value.lower().endswith(b"chunked"):
+            chunked = True
+    return (None if chunked else length), chunked
+
+
+_date_cache: list[Any] = [0, b""]
+
+
+def _http_date() -> bytes:
+    import time
+
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, formatdate(now, usegmt=True).encode()]
+    return _date_cache[1]
+
+
+__all__ = ["Connection"]
