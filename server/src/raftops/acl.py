@@ -44,6 +44,7 @@ VARIABLE_READ = "variables:read"
 VARIABLE_WRITE = "variables:write"
 VARIABLE_DESTROY = "variables:destroy"
 VARIABLE_LIST = "variables:list"
+VARIABLE_WRITE_SOMEWHERE = "variables:write-somewhere"  # may write some variable: checked before a body is read
 
 PERMISSION_DENIED = "Permission denied"
 TOKEN_NOT_FOUND = "ACL token not found"
@@ -98,6 +99,10 @@ def allowed(acl: aclpolicy.ACLObject, capability: str, **scope: Any) -> bool:
         return acl.allow_agent_read()
     if capability == NODE_READ:
         return acl.allow_node_read()
+    if capability == VARIABLE_WRITE_SOMEWHERE:
+        return acl.is_management() or any(
+            "write" in caps for caps in (*acl.variables.values(), *acl.wildcard_variables.values())
+        )
     if capability.startswith("variables:"):
         op = capability.split(":", 1)[1]
         return acl.allow_variable_operation(scope.get("namespace", "default"), scope.get("path", ""), op)

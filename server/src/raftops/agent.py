@@ -86,6 +86,7 @@ class Agent:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
+        self._warn_if_insecure()
         self._wait_for_etcd()
         self.state.generation()
         self.register()
@@ -102,6 +103,27 @@ class Agent:
             self.config.http_port,
             self.raft_address,
         )
+
+    def _warn_if_insecure(self) -> None:
+        """Running without TLS or ACLs is allowed, and said loudly, unless nothing but this host can connect."""
+        cfg = self.config
+        local = cfg.bind_addr.startswith("127.") or cfg.bind_addr in ("::1", "localhost")
+        if not cfg.http_tls.enabled and not local:
+            log.warning(
+                "the HTTP API on %s:%d is plain HTTP: ACL tokens and state cross the network in clear "
+                "(set tls.http.cert_file and key_file)",
+                cfg.bind_addr,
+                cfg.http_port,
+            )
+        if not cfg.acl_enabled and not cfg.dev:
+            log.warning("ACLs are disabled: anyone who reaches the API can read and change everything")
+        plain = [u for u in cfg.etcd_endpoints if u.startswith("http://") and "//127." not in u]
+        if plain:
+            log.warning(
+                "etcd endpoints %s are plain HTTP: whoever reaches etcd reads every secret and bypasses the "
+                "ACLs (run etcd with client certificates and set etcd.tls)",
+                ", ".join(plain),
+            )
 
     def stop(self) -> None:
         self._stop.set()

@@ -123,8 +123,14 @@ class LocalCluster:
         return MemberTLS(self.ca_file, str(self.tls_dir / "client.pem"), str(self.tls_dir / "client-key.pem"))
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """What an HTTPS client of the agents needs: the cluster CA."""
-        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
+        """What an HTTPS client of the agents needs: the cluster CA, and the client certificate for agents
+        configured with ``verify_https_client``."""
+        client = self.client_tls
+        if client is None:
+            return None
+        ctx = ssl.create_default_context(cafile=client.ca_file)
+        ctx.load_cert_chain(client.cert_file, client.key_file)
+        return ctx
 
     def _member_tls(self, node: Node) -> MemberTLS | None:
         if not self.tls:

@@ -9,6 +9,7 @@ policies it holds. One deliberate difference: secrets are stored only as SHA-256
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from pathlib import Path
@@ -31,12 +32,12 @@ from ..aclstore import (
     token_stub,
     token_view,
 )
-from . import gobody
+from . import gobody, jsonlimits
 from .gobody import ANY, BOOL, STRING, STRINGS, BodyError, Struct
 from .http import App
 from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta
 
-VALID_POLICY_NAME = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
+VALID_POLICY_NAME = re.compile(r"[a-zA-Z0-9-]{1,128}")  # used with fullmatch: Go's $ never matches before a "\n"
 MAX_POLICY_DESCRIPTION = 256
 MAX_TOKEN_NAME = 256
 MIN_TOKEN_TTL_NS = 60 * godur.SECOND
@@ -76,7 +77,7 @@ def multierror(errors: list[str]) -> str:
 
 def validate_policy(doc: dict[str, Any]) -> list[str]:
     errors = []
-    if not VALID_POLICY_NAME.match(doc["Name"]):
+    if not VALID_POLICY_NAME.fullmatch(doc["Name"]):
         errors.append(f"invalid name '{doc['Name']}'")
     try:
         aclpolicy.parse(doc["Rules"], strict=True)
@@ -96,12 +97,21 @@ def validate_policy(doc: dict[str, Any]) -> list[str]:
 
 
 def _ttl_ns(value: Any) -> int:
-    """ExpirationTTL as Nomad's UnmarshalJSON reads it: a Go duration string or nanoseconds."""
+    """ExpirationTTL as Nomad's UnmarshalJSON reads it: a Go duration string or nanoseconds.
+
+    Nanoseconds outside Go's int64 ``time.Duration`` (1e30, say) are refused: Go's float-to-int
+    conversion would silently wrap them.
+    """
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
         raise BodyError("json: cannot unmarshal bool into Go struct field ACLToken.ExpirationTTL")
     if isinstance(value, (int, float)):
+        if not (isinstance(value, int) or math.isfinite(value)) or not godur.MIN_NS <= value <= godur.MAX_NS:
+            raise BodyError(
+                f"json: cannot unmarshal number {jsonlimits.literal(value)} into Go struct field "
+                "ACLToken.ExpirationTTL of type time.Duration"
+            )
         return int(value)
     if isinstance(value, str):
         try:
@@ -181,7 +191,10 @@ def register(app: App, agent: Any) -> None:
             raise NomadError(400, str(exc)) from exc
 
     def caller(request: Request, capability: str) -> acl.Identity:
-        return agent.acl.authorize(acl.token_from(request), capability)
+        # Through acl.authorize, so that a handler run twice by the HTTP front resolves its token once.
+        identity = acl.authorize(agent, request, capability)
+        assert identity is not None, "callers check require_enabled() first"
+        return identity
 
     # -- bootstrap --------------------------------------------------------------------------------
     @nomad_handler
@@ -253,14 +266,23 @@ def register(app: App, agent: Any) -> None:
             out["RulesJSON"] = aclpolicy.parse(out["Rules"], strict=False).rules_json()
             return set_meta(json_response(_policy_view(out)), query_meta(stored.modify_index))
         if request.method in ("PUT", "POST"):
+            # The caller is checked before the body is read (Nomad decodes first; raftops never reads a
+            # body for a caller who may not write).
+            require_enabled()
+            caller(request, acl.MANAGEMENT)
             doc = body(request, POLICY, "structs.ACLPolicy")
             if doc["Name"] != name:
                 raise NomadError(400, "ACL policy name does not match request path")
-            require_enabled()
-            caller(request, acl.MANAGEMENT)
             job = doc.get("JobACL")
-            if job is not None:
-                job = gobody.decode(job, JOB_ACL, "structs.JobACL")
+            if job is not None:  # *structs.JobACL: null stays nil, anything but an object is Go's type error
+                if not isinstance(job, dict):
+                    shown = gobody.json_type(job)
+                    where = "Go struct field ACLPolicy.JobACL of type structs.JobACL"
+                    raise NomadError(400, f"json: cannot unmarshal {shown} into {where}")
+                try:
+                    job = gobody.decode_struct(job, JOB_ACL, "ACLPolicy.JobACL")
+                except BodyError as exc:
+                    raise NomadError(400, str(exc)) from exc
             doc["JobACL"] = job
             errors = validate_policy(doc)
             if errors:
@@ -345,6 +367,8 @@ def register(app: App, agent: Any) -> None:
         return set_meta(json_response(token_view(stored, identity.secret)), query_meta(identity.token_index))
 
     def upsert_token(request: Request, path_accessor: str) -> Response:
+        require_enabled()
+        identity = caller(request, acl.MANAGEMENT)  # before the body is read, as for policies
         raw = body(request, TOKEN, "structs.ACLToken")
         if path_accessor and raw["AccessorID"] != path_accessor:
             raise NomadError(400, "ACL token accessor does not match request path")
@@ -353,8 +377,6 @@ def register(app: App, agent: Any) -> None:
             expires_ns = _time_ns(raw["ExpirationTime"])
         except BodyError as exc:
             raise NomadError(400, str(exc)) from exc
-        require_enabled()
-        identity = caller(request, acl.MANAGEMENT)
         existing = None
         secret = ""
         now = gotime.format_ns(gotime.now_ns())
@@ -395,12 +417,20 @@ def register(app: App, agent: Any) -> None:
             ident = link.get("ID") or link.get("Name") if isinstance(link, dict) else link
             raise NomadError(400, f"cannot find role {ident}")  # raftops has no ACL roles
         doc["Hash"] = token_hash(doc)
+        # Every named policy must exist, and must still exist when the token is written: the txn
+        # compares each policy's modify index with the one read here (Nomad's text for a role that
+        # names a missing policy; Nomad's own token endpoint accepts dangling names, see docs/api/acl.md).
+        held = store.require_policies(doc["Policies"] or [])
+        if isinstance(held, str):
+            raise NomadError(400, f"cannot find policy {held}")
         if existing is None:
-            res = store.create_token(doc, secret)
+            res = store.create_token(doc, secret, policies=held)
             if not res.succeeded:
+                if store.require_policies(doc["Policies"] or []) != held:
+                    raise NomadError(409, "a policy of the token changed while it was being created; retry")
                 raise NomadError(400, f"token {accessor} or its secret already exists")
         else:
-            res = store.update_token(existing, doc)
+            res = store.update_token(existing, doc, policies=held)
             if not res.succeeded:
                 raise NomadError(409, "the token changed while it was being updated; retry")
             if secret_hash(identity.secret) == existing.doc.get("SecretHash"):

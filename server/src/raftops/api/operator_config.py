@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from .. import acl
+from .. import acl, godur
 from ..cluster.configdoc import ConfigDocument
 from . import gobody
 from .gobody import BOOL, DURATION, UINT, UINT64, BodyError, Struct
@@ -126,6 +126,26 @@ def parse_cas(request: Request) -> int | None:
         raise NomadError(400, f"Error parsing cas value: {exc}") from exc
 
 
+MAX_INDEX = (1 << 63) - 1  # etcd revisions are int64: a larger ?cas= can never match
+
+
+def check_durations(conf: dict[str, Any], struct: Struct, where: str = "") -> None:
+    """Refuse a negative duration (BodyError): Nomad stores one, and a negative LastContactThreshold then
+    marks every server unhealthy. Overflow is refused while decoding (Go's time.ParseDuration)."""
+    for name, kind in struct.fields.items():
+        if isinstance(kind, Struct):
+            check_durations(conf.get(name) or {}, kind, f"{where}{name}.")
+        elif kind == DURATION and godur.parse_ns(conf.get(name) or "0s") < 0:
+            raise BodyError(f"{where}{name} must not be negative (was {conf[name]})")
+
+
+def cas_set(document: ConfigDocument, value: dict[str, Any], cas: int | None) -> tuple[bool, int]:
+    """``document.set`` with Nomad's answer for a ?cas= beyond any index: not updated, nothing written."""
+    if cas is not None and cas > MAX_INDEX:
+        return False, document.state.etcd.range(b"/raftops/v1/cluster/generation").revision
+    return document.set(value, cas)
+
+
 def autopilot_view(value: dict[str, Any], create_index: int, modify_index: int) -> dict[str, Any]:
     out = {name: value.get(name, AUTOPILOT_DEFAULTS[name]) for name in AUTOPILOT_DEFAULTS}
     return {**out, "CreateIndex": create_index, "ModifyIndex": modify_index}
@@ -152,14 +172,15 @@ def register(app: App, agent: Any) -> None:
             return autopilot_view(doc.value, doc.create_index, doc.modify_index)
         if request.method != "PUT":
             raise NomadError(404, "Invalid method")
+        acl.authorize(agent, request, acl.OPERATOR_WRITE)  # before the body is read (Nomad decodes first)
         try:
             conf = gobody.decode(gobody.read_json(request), AUTOPILOT, "api.AutopilotConfiguration")
+            check_durations(conf, AUTOPILOT)
         except BodyError as exc:
             raise NomadError(400, f"Error parsing autopilot config: {exc}") from exc
         cas = parse_cas(request)
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
         value = {name: conf[name] for name in AUTOPILOT_DEFAULTS}  # whole replacement; indexes come from the key
-        updated, _ = autopilot.set(value, cas)
+        updated, _ = cas_set(autopilot, value, cas)
         return True if cas is None else updated
 
     @nomad_handler
@@ -176,17 +197,18 @@ def register(app: App, agent: Any) -> None:
             return set_meta(json_response(body), query_meta(doc.modify_index))
         if request.method not in ("PUT", "POST"):
             raise NomadError(405, "Invalid method")
+        acl.authorize(agent, request, acl.OPERATOR_WRITE)  # before the body is read (Nomad decodes first)
         try:
             conf = gobody.decode(gobody.read_json(request), SCHEDULER, "api.SchedulerConfiguration")
+            check_durations(conf, SCHEDULER)
         except BodyError as exc:
             raise NomadError(400, f"Error parsing scheduler config: {exc}") from exc
         if conf["SchedulerAlgorithm"] not in SCHEDULER_ALGORITHMS:
             raise NomadError(400, f"invalid scheduler algorithm: {conf['SchedulerAlgorithm']}")
         cas = parse_cas(request)
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
         value = {name: conf[name] for name in SCHEDULER_DEFAULTS}
         value["SchedulerAlgorithm"] = value["SchedulerAlgorithm"] or "binpack"  # the FSM's canonical form
-        updated, index = scheduler.set(value, cas)
+        updated, index = cas_set(scheduler, value, cas)
         return set_index(json_response({"Updated": True if cas is None else updated, "Index": index}), index)
 
     app.route("/v1/operator/autopilot/configuration", autopilot_configuration)

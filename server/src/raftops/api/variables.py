@@ -97,6 +97,9 @@ def register(app: App, agent: Any) -> None:
             raise NomadError(400, "CAS can't be used with lock operations")
         if locks:
             raise NomadError(400, "variable locks are not supported by this server")
+        # Before the body is read: the caller must be able to write some variable. The namespace may come
+        # from the body, so the exact check (namespace and path) follows once it is decoded.
+        acl.authorize(agent, request, acl.VARIABLE_WRITE_SOMEWHERE)
         try:
             body = gobody.decode(gobody.read_json(request), VARIABLE, "structs.VariableDecrypted")
         except BodyError as exc:
@@ -169,7 +172,7 @@ def register(app: App, agent: Any) -> None:
         prefix = request.args.get("prefix", "")
         per_page_raw = request.args.get("per_page", "")
         try:
-            per_page = int(per_page_raw) if per_page_raw else 0
+            per_page = gobody.parse_int_param(per_page_raw, 32) if per_page_raw else 0  # strconv.ParseInt(_, 10, 32)
         except ValueError as exc:
             raise NomadError(400, "Expect a number for `per_page` query string parameter") from exc
         next_token = request.args.get("next_token", "")

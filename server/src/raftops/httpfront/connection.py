@@ -20,6 +20,7 @@ import io
 import logging
 import ssl
 from email.utils import formatdate
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -327,18 +328,18 @@ class Connection:
             headers = [*answer.headers, (b"date", _http_date())]
             if close:
                 headers.append((b"connection", b"close"))
-            await self._write(
-                self.h.send(h11.Response(status_code=answer.status, headers=headers, reason=answer.reason))
-            )
+            out = [self.h.send(h11.Response(status_code=answer.status, headers=headers, reason=answer.reason))]
             sends_body = not head and answer.status >= 200 and answer.status not in (204, 304)
             while True:
                 if sends_body:
-                    for chunk in chunks:
-                        await self._write(self.h.send(h11.Data(data=chunk)))
+                    out += [self.h.send(h11.Data(data=chunk)) for chunk in chunks]
                 if done:
                     break
+                await self._write(b"".join(out))  # a streamed answer: write what we have, then pull more
+                out = []
                 chunks, done = await self.front.run(answer.pull)
-            await self._write(self.h.send(h11.EndOfMessage()))
+            out.append(self.h.send(h11.EndOfMessage()))
+            await self._write(b"".join(out))  # one write for a small answer: one segment, no waiting on ACKs
         finally:
             await self.front.run(answer.close)
         return not close and self.h.our_state is h11.DONE and self.h.their_state is h11.DONE
@@ -349,10 +350,12 @@ class Connection:
         if close:
             headers.append((b"connection", b"close"))
         try:
-            await self._write(self.h.send(h11.Response(status_code=status, headers=headers)))
+            reason = HTTPStatus(status).phrase.encode()
+            out = [self.h.send(h11.Response(status_code=status, headers=headers, reason=reason))]
             if not head:
-                await self._write(self.h.send(h11.Data(data=body)))
-            await self._write(self.h.send(h11.EndOfMessage()))
+                out.append(self.h.send(h11.Data(data=body)))
+            out.append(self.h.send(h11.EndOfMessage()))
+            await self._write(b"".join(out))
         except h11.LocalProtocolError:
             return False
         return not close

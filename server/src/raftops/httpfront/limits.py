@@ -110,6 +110,12 @@ class ConnectionTable:
             if not mine:
                 del self._by_client[conn.client]
 
+    def close_idle(self) -> None:
+        """Close every connection that holds no request in progress (the front is stopping)."""
+        for conn in [c for c in self._all if c.phase in _EVICTABLE]:
+            self.remove(conn)
+            conn.evict()
+
     def _evict_from(self, pool: dict[Tracked, None]) -> bool:
         victim = _oldest(pool, lambda c: c.served == 0) or _oldest(pool, lambda c: True)
         if victim is None:

@@ -200,14 +200,18 @@ class HTTPFront:
         self._priority.shutdown(wait=False, cancel_futures=True)
 
     async def _shutdown(self, timeout: float) -> None:
+        """Stop accepting, close every connection that holds no request, give the others ``timeout``."""
         self.stopping = True
         if self._server is not None:
             self._server.close()
+        self.table.close_idle()
         tasks = list(self._connections)
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.stopping:
@@ -239,7 +243,10 @@ class HTTPFront:
 
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they are TCP,
+    # and accepted sockets inherit the listener's protocol number. With Nagle on, every answer written in
+    # two pieces waits 40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
