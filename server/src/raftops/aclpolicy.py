@@ -17,6 +17,8 @@ from typing import Any
 import hcl2
 from hcl2 import SerializationOptions
 
+from .api import jsonlimits
+
 DENY, READ, LIST, WRITE, SCALE = "deny", "read", "list", "write", "scale"
 LEVELS = (DENY, READ, WRITE, SCALE)
 
@@ -114,8 +116,9 @@ NODE_POOL_CAPABILITIES = frozenset({"delete", "deny", "read", "write"})
 HOST_VOLUME_CAPABILITIES = frozenset({"deny", "mount-readonly", "mount-readwrite"})
 SENTINEL_CAPABILITIES = frozenset({"deny", "sentinel-read", "sentinel-submit", "sentinel-delete"})
 
-_VALID_NAMESPACE = re.compile(r"^[a-zA-Z0-9-*]{1,128}$")
-_VALID_NODE_POOL = re.compile(r"^[a-zA-Z0-9-_*]{1,128}$")
+# Used with fullmatch: Go's "$" never matches before a trailing "\n", Python's does.
+_VALID_NAMESPACE = re.compile(r"[a-zA-Z0-9-*]{1,128}")
+_VALID_NODE_POOL = re.compile(r"[a-zA-Z0-9-_*]{1,128}")
 _LABELLED = ("namespace", "node_pool", "host_volume")
 _SINGLE = ("agent", "node", "operator", "sentinel", "quota", "plugin")
 
@@ -216,8 +219,8 @@ def _load(rules: str) -> dict[str, Any]:
     text = rules.strip()
     if text.startswith("{"):
         try:
-            data = json.loads(text)
-        except ValueError as exc:
+            data, _ = jsonlimits.loads(text)
+        except ValueError as exc:  # json.JSONDecodeError, jsonlimits.LimitError (depth, numbers, NaN)
             raise PolicyError(f"Failed to parse ACL Policy: {exc}") from exc
         if not isinstance(data, dict):
             raise PolicyError("Failed to parse ACL Policy: root should be an object")
@@ -227,7 +230,10 @@ def _load(rules: str) -> dict[str, Any]:
     except Exception as exc:  # lark raises several exception types for syntax errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PolicyError(f"Failed to parse ACL Policy: {first}") from exc
-    return _unquote(data)
+    try:
+        return _unquote(data)
+    except RecursionError:
+        raise PolicyError("Failed to parse ACL Policy: nested too deeply") from None
 
 
 def _unquote(value: Any) -> Any:
@@ -342,14 +348,14 @@ def _parse_labelled(policy: Policy, kind: str, label: str, body: dict[str, Any])
         return extra
     rule_l = LabelledRule(label, policy_level, caps)
     if kind == "node_pool":
-        if not _VALID_NODE_POOL.match(label):
+        if not _VALID_NODE_POOL.fullmatch(label):
             raise PolicyError(f"Invalid node pool name '{label}'")
         _check_level(policy_level, f"Invalid node pool policy '{policy_level}' for '{label}'")
         _check_caps(caps, NODE_POOL_CAPABILITIES, "Invalid node pool capability '{}' for '" + label + "'")
         expand = {DENY: ["deny"], READ: ["read"], WRITE: ["delete", "read", "write"]}
         policy.node_pools.append(rule_l)
     else:
-        if not _VALID_NAMESPACE.match(label):
+        if not _VALID_NAMESPACE.fullmatch(label):
             raise PolicyError(f"Invalid host volume name: {label!r}")
         _check_level(policy_level, f"Invalid host volume policy: {policy_level!r} for {label!r}")
         _check_caps(caps, HOST_VOLUME_CAPABILITIES, "Invalid host volume capability '{}': " + label)
@@ -389,7 +395,7 @@ def _expand_variable_caps(caps: list[str]) -> list[str]:
 
 
 def _validate_namespace(rule: NamespaceRule) -> None:
-    if not _VALID_NAMESPACE.match(rule.name):
+    if not _VALID_NAMESPACE.fullmatch(rule.name):
         raise PolicyError(f"Invalid namespace name: {rule.name!r}")
     _check_level(rule.policy, f"Invalid namespace policy: {rule.policy!r} in namespace {rule.name!r}")
     _check_caps(rule.capabilities, NAMESPACE_CAPABILITIES, "Invalid namespace capability '{}': " + rule.name)

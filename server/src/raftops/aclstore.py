@@ -133,6 +133,10 @@ def policy_stub(stored: Stored) -> dict[str, Any]:
     }
 
 
+def _policy_conditions(policies: dict[str, int] | None) -> list[Condition]:
+    return [Condition(POLICY_PREFIX + name, index) for name, index in (policies or {}).items()]
+
+
 def _encode(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
@@ -169,22 +173,44 @@ class ACLStore:
         item = self.state.get(SECRET_PREFIX + secret_hash(secret))
         return None if item is None else item.value.decode()
 
-    def create_token(self, doc: dict[str, Any], secret: str) -> WriteResult:
-        """Insert a new token and its secret index; fails if either already exists."""
+    def require_policies(self, names: list[str]) -> dict[str, int] | str:
+        """{policy name: modify index} of every named policy, read in one txn; the first missing name
+        instead (a str) when one does not exist."""
+        unique = list(dict.fromkeys(names))
+        if not unique:
+            return {}
+        _, found = self.state.read_many([(POLICY_PREFIX + name, False) for name in unique])
+        held: dict[str, int] = {}
+        for name, items in zip(unique, found, strict=True):
+            if not items:
+                return name
+            held[name] = items[0].modify_index
+        return held
+
+    def create_token(self, doc: dict[str, Any], secret: str, *, policies: dict[str, int] | None = None) -> WriteResult:
+        """Insert a new token and its secret index; fails if either already exists, or if one of
+        ``policies`` (name -> modify index, from :meth:`require_policies`) changed or was deleted."""
         digest = secret_hash(secret)
         doc = {**doc, "SecretHash": digest}
         token_path = TOKEN_PREFIX + doc["AccessorID"]
         return self.state.commit(
-            [Condition(token_path, 0), Condition(SECRET_PREFIX + digest, 0)],
+            [Condition(token_path, 0), Condition(SECRET_PREFIX + digest, 0), *_policy_conditions(policies)],
             [Write(token_path, _encode(doc)), Write(SECRET_PREFIX + digest, doc["AccessorID"].encode())],
             read_back=token_path,
         )
 
-    def update_token(self, current: Stored, doc: dict[str, Any]) -> WriteResult:
-        """Replace a token if it has not changed since ``current`` was read (its secret stays)."""
+    def update_token(
+        self, current: Stored, doc: dict[str, Any], *, policies: dict[str, int] | None = None
+    ) -> WriteResult:
+        """Replace a token if it has not changed since ``current`` was read (its secret stays) and its
+        ``policies`` are still as read."""
         doc = {**doc, "SecretHash": current.doc["SecretHash"]}
         path = TOKEN_PREFIX + doc["AccessorID"]
-        return self.state.commit([Condition(path, current.modify_index)], [Write(path, _encode(doc))], read_back=path)
+        return self.state.commit(
+            [Condition(path, current.modify_index), *_policy_conditions(policies)],
+            [Write(path, _encode(doc))],
+            read_back=path,
+        )
 
     def delete_tokens(self, tokens: list[Stored]) -> WriteResult:
         """Delete tokens and their secret indexes together, if none changed since they were read."""

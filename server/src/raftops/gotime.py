@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 ZERO = "0001-01-01T00:00:00Z"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
 
@@ -26,7 +26,10 @@ def format_ns(ns: int | None) -> str:
     if ns is None:
         return ZERO
     secs, frac = divmod(int(ns), 1_000_000_000)
-    stamp = (_EPOCH + timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
+    try:
+        stamp = (_EPOCH + timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
+    except OverflowError:
+        raise ValueError(f"time {ns}ns since the epoch is outside the years 1-9999") from None
     if frac:
         stamp += "." + f"{frac:09d}".rstrip("0")
     return stamp + "Z"
@@ -34,7 +37,7 @@ def format_ns(ns: int | None) -> str:
 
 def parse_ns(text: str) -> int:
     """Nanoseconds since the epoch of an RFC 3339 time (any offset); ValueError with Go's wording."""
-    m = _RFC3339.match(text) if isinstance(text, str) else None
+    m = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise ValueError(f'parsing time "{text}" as "2006-01-02T15:04:05Z07:00": cannot parse')
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])

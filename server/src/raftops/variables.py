@@ -19,15 +19,16 @@ PREFIX = "vars/"
 MAX_SIZE = 65536
 DEFAULT_NAMESPACE = "default"
 ALL_NAMESPACES = "*"
-_VALID_PATH = re.compile(r"^[a-zA-Z0-9\-_~/]{1,128}$")
-_VALID_NAMESPACE = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
+# Used with fullmatch: Go's "$" never matches before a trailing "\n", Python's does.
+_VALID_PATH = re.compile(r"[a-zA-Z0-9\-_~/]{1,128}")
+_VALID_NAMESPACE = re.compile(r"[a-zA-Z0-9-]{1,128}")
 
 
 def path_error(path: str) -> str | None:
     """Nomad's ValidatePath message, or None when the path is valid."""
     if not path:
         return "variable requires path"
-    if not _VALID_PATH.match(path):
+    if not _VALID_PATH.fullmatch(path):
         return f'invalid path "{path}"'
     parts = path.split("/")
     if parts[0] != "nomad":
@@ -69,7 +70,7 @@ def validate(namespace: str, path: str, items: dict[str, str]) -> str | None:
 
 def namespace_error(namespace: str) -> str | None:
     """Namespaces become key segments, so they must be Nomad namespace names (or ``*`` for reads)."""
-    if namespace == ALL_NAMESPACES or _VALID_NAMESPACE.match(namespace):
+    if namespace == ALL_NAMESPACES or _VALID_NAMESPACE.fullmatch(namespace):
         return None
     return f'invalid namespace "{namespace}"'
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from .. import godur
+from .. import godur, govalidate
+from . import jsonlimits
 
 BOOL, UINT64, UINT, INT64, STRING, DURATION = "bool", "uint64", "uint", "int64", "string", "duration"
 STRINGS, STRING_MAP, ANY = "[]string", "map[string]string", "any"
@@ -50,7 +51,12 @@ _GO_CONTEXT = {
 
 
 def read_json(request: Request) -> Any:
-    """The first JSON value of the body, or BodyError with Go's message."""
+    """The first JSON value of the body, or BodyError with Go's message.
+
+    Bounded by :mod:`.jsonlimits` (nesting depth, ``NaN``/``Infinity``); number literals of any length
+    decode (longer ones as :class:`~.jsonlimits.LongNumber`, refused by :func:`decode` where a field
+    cannot hold them, as Go does); lone UTF-16 surrogates become U+FFFD, as Go's decoder makes them.
+    """
     raw = request.get_data(cache=True)
     if not raw:
         raise BodyError("Request body is empty")
@@ -62,13 +68,19 @@ def read_json(request: Request) -> Any:
     if not stripped:
         raise BodyError("EOF")
     try:
-        value, _ = json.JSONDecoder().raw_decode(stripped)
+        value, _ = jsonlimits.loads(stripped, first_value=True, long_numbers=True, keep_literals=True)
+    except jsonlimits.LimitError as exc:
+        # Go: a scanner SyntaxError ("invalid character 'N' looking for beginning of value",
+        # "invalid character '[' exceeded max depth").
+        if exc.kind == "depth":
+            raise BodyError(f"invalid character {_go_char(exc.token or '[')} exceeded max depth") from None
+        raise BodyError(f"invalid character {_go_char(exc.token[:1] or '?')} looking for beginning of value") from None
     except json.JSONDecodeError as exc:
         if exc.pos >= len(stripped):
             raise BodyError("unexpected EOF") from exc
         context = _GO_CONTEXT.get(exc.msg, "in JSON value")
         raise BodyError(f"invalid character {_go_char(stripped[exc.pos])} {context}") from exc
-    return value
+    return jsonlimits.replace_lone_surrogates(stripped, value)
 
 
 def _go_char(c: str) -> str:
@@ -98,6 +110,11 @@ def decode(value: Any, struct: Struct, go_type: str) -> dict[str, Any]:
     return _decode_struct(value, struct, struct.name)
 
 
+def decode_struct(value: dict[str, Any], struct: Struct, where: str) -> dict[str, Any]:
+    """An object held in a field (``where``: Go's field path for error messages, e.g. "ACLPolicy.JobACL")."""
+    return _decode_struct(value, struct, where)
+
+
 def _field_for(struct: Struct, key: str) -> str | None:
     if key in struct.fields:
         return key
@@ -121,7 +138,7 @@ def _decode_struct(value: dict[str, Any], struct: Struct, where: str) -> dict[st
 def _mismatch(value: Any, where: str, go_type: str) -> BodyError:
     shown = json_type(value)
     if shown == "number":
-        shown = f"number {json.dumps(value)}"
+        shown = f"number {jsonlimits.literal(value)}"
     return BodyError(f"json: cannot unmarshal {shown} into Go struct field {where} of type {go_type}")
 
 
@@ -131,6 +148,10 @@ def _decode_value(value: Any, kind: Any, where: str) -> Any:
             raise _mismatch(value, where, kind.name)
         return _decode_struct(value, kind, where)  # Go names nested fields by their full path
     if kind == ANY:
+        # Go decodes a number into interface{} as a float64: one it cannot hold is an error.
+        big = _long_number(value)
+        if big is not None:
+            raise BodyError(f"json: cannot unmarshal number {big.literal} into Go struct field {where} of type float64")
         return value
     if kind == BOOL:
         if not isinstance(value, bool):
@@ -173,11 +194,39 @@ def _decode_value(value: Any, kind: Any, where: str) -> Any:
     raise ValueError(f"unknown kind {kind!r}")
 
 
+def _long_number(value: Any) -> jsonlimits.LongNumber | None:
+    """The first number in ``value`` that no float64 holds (depth is bounded by jsonlimits)."""
+    if isinstance(value, jsonlimits.LongNumber):
+        return value
+    if isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _long_number(item)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_int_param(raw: str, bits: int = 64) -> int:
+    """strconv.ParseInt(raw, 10, bits): ValueError with Go's text (ASCII digits, optional sign)."""
+    body = raw[1:] if raw[:1] in ("+", "-") else raw
+    if not (body and body.isascii() and body.isdigit()):
+        raise ValueError(f"strconv.ParseInt: parsing {govalidate.quote(raw)}: invalid syntax")
+    value = int(raw) if len(body) <= 30 else (1 << 200) * (-1 if raw.startswith("-") else 1)
+    if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+        raise ValueError(f"strconv.ParseInt: parsing {govalidate.quote(raw)}: value out of range")
+    return value
+
+
 def parse_uint_param(name: str, raw: str) -> int:
     """strconv.ParseUint(raw, 10, 64) with Go's error text."""
     if raw and raw.isascii() and raw.isdigit():
-        value = int(raw)
+        value = int(raw) if len(raw) <= 30 else 2**64  # longer is out of range (and int() of >4300 digits fails)
         if value < 2**64:
             return value
-        raise BodyError(f'strconv.ParseUint: parsing "{raw}": value out of range')
-    raise BodyError(f'strconv.ParseUint: parsing "{raw}": invalid syntax')
+        raise BodyError(f"strconv.ParseUint: parsing {govalidate.quote(raw)}: value out of range")
+    raise BodyError(f"strconv.ParseUint: parsing {govalidate.quote(raw)}: invalid syntax")

@@ -64,6 +64,10 @@ def register(app: App, agent: Any) -> None:
             document = lic.verify(blob, public_key, gotime.now_ns())
         except lic.LicenseError as exc:
             raise NomadError(400, str(exc)) from exc
+        except (RecursionError, TypeError, KeyError, AttributeError, ValueError) as exc:
+            # The payload is decoded before its signature is checked: a crafted one (nested too deeply,
+            # fields of the wrong type) is a bad license, not a server error.
+            raise NomadError(400, f"invalid license: cannot decode it: {type(exc).__name__}") from exc
         force = request.args.get("force", "").lower() in ("1", "true")
         value = json.dumps({"Blob": blob.strip(), "License": document}, sort_keys=True).encode()
         for _ in range(WRITE_ATTEMPTS):

@@ -16,6 +16,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from . import jsonlimits
+
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -72,6 +74,19 @@ def validation_failed(*messages: str) -> OpenSearchError:
     return OpenSearchError(400, "action_request_validation_exception", f"Validation Failed: {text}")
 
 
+MAX_DOC_ID_BYTES = 512  # IndexRequest.validate: a document id is at most 512 bytes (UTF-8)
+
+
+def check_doc_id(doc_id: str) -> None:
+    """IndexRequest.validate's id length rule (400 ``Validation Failed``), before anything is written."""
+    size = len(doc_id.encode())
+    if size > MAX_DOC_ID_BYTES:
+        shown = doc_id if len(doc_id) <= 100 else doc_id[:100] + "..."
+        raise validation_failed(
+            f"id [{shown}] is too long, must be no longer than {MAX_DOC_ID_BYTES} bytes but was: {size}"
+        )
+
+
 def json_response(
     request: Request | None, obj: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
@@ -115,9 +130,10 @@ def check_params(request: Request, allowed: Iterable[str]) -> None:
         return
     parts = []
     for name in invalid:
-        scored = sorted(
-            ((s, c) for c in candidates if (s := _similarity(name, c)) > 0.5), key=lambda sc: (-sc[0], sc[1])
-        )
+        # A distance is at least the difference in length, so a candidate more than twice as long (or
+        # short) can never score above 0.5: skipping it keeps a long parameter name from costing O(n*m).
+        close = [c for c in candidates if 2 * abs(len(name) - len(c)) < max(len(name), len(c))]
+        scored = sorted(((s, c) for c in close if (s := _similarity(name, c)) > 0.5), key=lambda sc: (-sc[0], sc[1]))
         text = f"[{name}]"
         if len(scored) == 1:
             text += f" -> did you mean [{scored[0][1]}]?"
@@ -128,14 +144,21 @@ def check_params(request: Request, allowed: Iterable[str]) -> None:
     raise illegal_argument(f"request [{request.path}] contains unrecognized parameter{plural}: {', '.join(parts)}")
 
 
+_LONG_BITS = {"long": 64, "int": 32}
+
+
 def param_long(request: Request, name: str, default: int | None = None, *, kind: str = "long") -> int | None:
+    """RestRequest.paramAsLong/paramAsInt: Java's parseLong/parseInt (sign, digits, no spaces, in range)."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise illegal_argument(f"Failed to parse {kind} parameter [{name}] with value [{raw}]") from None
+    digits = raw[1:] if raw[:1] in ("+", "-") else raw
+    bits = _LONG_BITS.get(kind, 64)
+    if digits and digits.isdecimal() and len(digits) <= 20:
+        value = int(raw)
+        if -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+            return value
+    raise illegal_argument(f"Failed to parse {kind} parameter [{name}] with value [{raw}]")
 
 
 def param_bool(request: Request, name: str, default: bool = False) -> bool:
@@ -162,20 +185,40 @@ def refresh_policy(request: Request) -> str:
 
 # -- bodies ---------------------------------------------------------------------------------------
 def json_body(request: Request, *, required: bool = True) -> Any:
-    """The request body as JSON, with OpenSearch's errors for a missing or malformed one."""
+    """The request body as JSON, with OpenSearch's errors for a missing, malformed or oversized one.
+
+    Bounded in one place (:mod:`.jsonlimits`): nesting deeper than ``MAX_DEPTH``, a number literal
+    longer than Jackson's ``maxNumberLength``, ``NaN``/``Infinity`` and lone UTF-16 surrogates (which no
+    document store can write back out) are a 400 ``x_content_parse_exception`` (upstream fails some of
+    these with a 500: see docs/api/sm.md).
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
             raise parse_exception("request body is required")
         return None
     try:
-        return json.loads(raw)
+        text = raw.decode()
     except UnicodeDecodeError as exc:
         raise OpenSearchError(400, "json_parse_exception", f"Invalid UTF-8 in the request body: {exc}") from None
+    try:
+        value, _ = jsonlimits.loads(text)
+    except jsonlimits.LimitError as exc:
+        line, col = jsonlimits.line_col(text, exc.pos)
+        kind = "json_parse_exception" if exc.kind == "constant" else "x_content_parse_exception"
+        raise OpenSearchError(400, kind, f"[{line}:{col}] {exc.message}") from None
     except json.JSONDecodeError as exc:
         raise OpenSearchError(
             400, "json_parse_exception", f"{exc.msg}: line: {exc.lineno}, column: {exc.colno}"
         ) from None
+    lone = jsonlimits.has_lone_surrogate(text, value)
+    if lone is not None:
+        raise OpenSearchError(
+            400,
+            "x_content_parse_exception",
+            f"Invalid UTF-16 in a string: lone surrogate \\u{ord(lone):04x} (a document cannot hold it)",
+        )
+    return value
 
 
 def object_body(request: Request) -> dict[str, Any]:
@@ -227,6 +270,7 @@ def opensearch_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
 __all__ = [
     "CONTENT_TYPE",
     "OpenSearchError",
+    "check_doc_id",
     "check_params",
     "error_response",
     "illegal_argument",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -19,6 +20,7 @@ from ..cluster.view import Server, fmt_member_id
 from ..store.etcd import Member
 from ..store.gateway import EtcdError
 from ..store.state import SERVERS
+from . import gobody
 from .http import App
 from .nomad import NomadError, nomad_handler
 
@@ -244,18 +246,16 @@ def _invalid(request: Request) -> Any:
 
 def _addresses(m: Member) -> set[str]:
     """host:port of every peer URL: an ``?address=`` matches any of them."""
-    from urllib.parse import urlsplit
-
     return {urlsplit(u).netloc for u in m.peer_urls}
 
 
 def _join_request(request: Request) -> tuple[str, str]:
-    raw = request.get_data()
+    raw = request.get_data(cache=True)
     if not raw.strip():
         raise NomadError(400, "Error parsing join request: Request body is empty")
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
+        body = gobody.read_json(request)  # bounded: depth, NaN; Go's error texts
+    except gobody.BodyError as exc:
         raise NomadError(400, f"Error parsing join request: {exc}") from None
     if not isinstance(body, dict):
         raise NomadError(400, "Error parsing join request: the body must be a JSON object")
@@ -263,6 +263,15 @@ def _join_request(request: Request) -> tuple[str, str]:
     urls = body.get("PeerURLs")
     if not isinstance(name, str) or not name:
         raise NomadError(400, "Error parsing join request: Name must be the new member's name")
+    if not membership.NAME_RE.match(name) or name.endswith("\n"):  # NAME_RE's "$" lets one trailing "\n" in
+        raise NomadError(
+            400,
+            f"member name {name!r} must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
     if not isinstance(urls, list) or len(urls) != 1 or not isinstance(urls[0], str):
         raise NomadError(400, "Error parsing join request: PeerURLs must list the new member's one peer URL")
+    try:
+        urlsplit(urls[0]).port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise NomadError(400, f"peer URL {urls[0]!r} must look like http://HOST:PORT or https://HOST:PORT") from None
     return name, urls[0]

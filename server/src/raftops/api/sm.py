@@ -11,9 +11,8 @@ needs a management token.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
@@ -23,9 +22,11 @@ from ..sm.policy import for_index
 from ..sm.store import StoredPolicy
 from ..sm.timevalue import TimeValueError
 from ..sm.timevalue import parse as parse_time
+from ..sm.wildcard import Wildcard
 from .http import App
 from .opensearch import (
     OpenSearchError,
+    check_doc_id,
     check_params,
     illegal_argument,
     json_response,
@@ -78,26 +79,27 @@ def policy_response(stored: StoredPolicy) -> dict[str, Any]:
 
 
 # -- list: queryString and sorting -----------------------------------------------------------------
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    """Lucene wildcard syntax: ``*`` any run, ``?`` one character, ``\\`` escapes."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.DOTALL)
+MAX_QUERY_CLAUSES = 1024  # Lucene's default BooleanQuery.maxClauseCount
+URI_SAFE = "!$&'()*+,;=:@"  # RFC 3986 pchar punctuation: kept as is in a path segment
 
 
-def query_matches(query: str, name: str) -> bool:
-    """query_string on the keyword field ``sm_policy.name`` with default_operator AND (terms, OR, NOT/-)."""
+def location(name: str) -> str:
+    """The ``Location`` header: the policy's URI, its name percent-encoded where a URI needs it."""
+    return BASE + "/" + quote(name, safe=URI_SAFE)
+
+
+def compile_query(query: str) -> list[list[tuple[bool, Wildcard]]]:
+    """query_string on the keyword field ``sm_policy.name`` with default_operator AND (terms, OR, NOT/-).
+
+    OR groups of (negated, pattern) terms; every pattern is compiled once and matched in linear time
+    (raftops.sm.wildcard), whatever its number of wildcards.
+    """
     tokens = [t for t in query.split() if t not in ("AND", "&&")]
-    if not tokens:
-        return True
-    groups: list[list[tuple[bool, str]]] = [[]]
+    if len(tokens) > MAX_QUERY_CLAUSES:
+        raise illegal_argument(
+            f"[query_string] has {len(tokens)} clauses: maxClauseCount is set to {MAX_QUERY_CLAUSES}"
+        )
+    groups: list[list[tuple[bool, Wildcard]]] = [[]]
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -113,11 +115,16 @@ def query_matches(query: str, name: str) -> bool:
             negate, tok = True, tok[1:]
         tok = tok.split(":", 1)[1] if tok.startswith("sm_policy.name:") else tok
         tok = tok.strip('"')
-        groups[-1].append((negate, tok))
+        groups[-1].append((negate, Wildcard(tok)))
         i += 1
-    return any(
-        all(bool(_wildcard(term).fullmatch(name)) != negate for negate, term in group) for group in groups if group
-    )
+    return [g for g in groups if g]
+
+
+def query_matches(query: str | list[list[tuple[bool, Wildcard]]], name: str) -> bool:
+    groups = compile_query(query) if isinstance(query, str) else query
+    if not groups:
+        return True
+    return any(all(term.fullmatch(name) != negate for negate, term in group) for group in groups)
 
 
 def _sort_value(doc: dict[str, Any], field: str) -> Any:
@@ -146,8 +153,9 @@ def register(app: App, agent: Any) -> None:
         at = now()
         policy = for_index(object_body(request), name, at)
         check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
+        check_doc_id(names.policy_doc_id(name))
         stored = sm.store.create(policy)
-        return json_response(request, policy_response(stored), 201, headers={"Location": f"{BASE}/{name}"})
+        return json_response(request, policy_response(stored), 201, headers={"Location": location(name)})
 
     def update(request: Request, name: str) -> Response:
         acl.authorize(agent, request, acl.OPERATOR_WRITE)
@@ -158,12 +166,13 @@ def register(app: App, agent: Any) -> None:
         at = now()
         policy = for_index(object_body(request), name, at)
         check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
+        check_doc_id(names.policy_doc_id(name))
         if seq_no == -2 or term == 0:
             raise validation_failed(
                 "Sequence number and primary term must be provided when updating a snapshot management policy"
             )
         stored = sm.store.update(policy, int(seq_no or 0), int(term or 0))
-        return json_response(request, policy_response(stored), 200, headers={"Location": f"{BASE}/{name}"})
+        return json_response(request, policy_response(stored), 200, headers={"Location": location(name)})
 
     def get_one(request: Request, name: str) -> Any:
         acl.authorize(agent, request, acl.OPERATOR_READ)
@@ -195,7 +204,8 @@ def register(app: App, agent: Any) -> None:
         if sort_field not in SORTABLE:
             reason = f"No mapping found for [{sort_field}] in order to sort on"
             raise OpenSearchError(400, "query_shard_exception", reason)
-        hits = [p for p in sm.store.list(now()) if query_matches(query, p.name)]
+        compiled = compile_query(query)
+        hits = [p for p in sm.store.list(now()) if query_matches(compiled, p.name)]
         present = [p for p in hits if _sort_value(p.policy.render(), sort_field) is not None]
         absent = [p for p in hits if _sort_value(p.policy.render(), sort_field) is None]
         present.sort(
@@ -217,10 +227,10 @@ def register(app: App, agent: Any) -> None:
         wanted = [n.strip() for n in names_csv.split(",") if n.strip()] or ["*"]
         policies = sm.store.list(now())
         chosen = []
+        patterns = [(Wildcard(p) if "*" in p or "?" in p else None, p) for p in wanted]
         for stored in sorted(policies, key=lambda p: p.name):
-            for pattern in wanted:
-                wild = "*" in pattern or "?" in pattern
-                if (wild and fnmatch.fnmatchcase(stored.name, pattern.replace("[", "[[]"))) or stored.name == pattern:
+            for wild, pattern in patterns:
+                if (wild is not None and wild.fullmatch(stored.name)) or stored.name == pattern:
                     chosen.append(stored)
                     break
         metadata = sm.store.metadata([p.name for p in chosen])
@@ -309,15 +319,22 @@ def register(app: App, agent: Any) -> None:
     app.route(TEST_CLOCK, opensearch_handler(test_clock), name="sm:test-clock", family="opensearch")
 
 
+MAX_CLOCK_SHIFT_MS = 100 * 365 * 86_400_000  # a century: far enough for any test, well inside every date type
+
+
 def _millis(value: Any, field: str) -> int | None:
-    """A test-clock amount: milliseconds as a number, or a duration string ("90s", "2h")."""
+    """A test-clock amount: milliseconds as a number, or a duration string ("90s", "2h"), within a century."""
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    sign = -1 if text.startswith("-") else 1
-    try:
-        return sign * parse_time(text.lstrip("-"), field).millis
-    except TimeValueError as exc:
-        raise status_exception(400, str(exc)) from None
+        millis = value
+    else:
+        text = str(value).strip()
+        sign = -1 if text.startswith("-") else 1
+        try:
+            millis = sign * parse_time(text.lstrip("-"), field).millis
+        except TimeValueError as exc:
+            raise status_exception(400, str(exc)) from None
+    if not -MAX_CLOCK_SHIFT_MS <= millis <= MAX_CLOCK_SHIFT_MS:
+        raise illegal_argument(f"{field} must be within 100 years (in milliseconds: {MAX_CLOCK_SHIFT_MS})")
+    return millis

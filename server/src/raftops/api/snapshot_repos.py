@@ -14,7 +14,6 @@ defines where snapshots go, needs ``management``, because a snapshot holds every
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -22,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from .. import acl
 from ..sm import schema, service
 from ..sm.repositories import missing
+from ..sm.wildcard import simple_match
 from .http import App
 from .opensearch import (
     check_params,
@@ -56,7 +56,7 @@ def register(app: App, agent: Any) -> None:
         out = {}
         for pattern in patterns:
             if "*" in pattern:
-                out |= {n: d.to_json() for n, d in sorted(defs.items()) if fnmatch.fnmatchcase(n, pattern)}
+                out |= {n: d.to_json() for n, d in sorted(defs.items()) if simple_match(pattern, n)}
             elif pattern in defs:
                 out[pattern] = defs[pattern].to_json()
             else:
@@ -78,7 +78,7 @@ def register(app: App, agent: Any) -> None:
         chosen = []
         for pattern in _patterns(csv):
             if "*" in pattern or pattern == "_all":
-                chosen += [n for n in sorted(defs) if pattern == "_all" or fnmatch.fnmatchcase(n, pattern)]
+                chosen += [n for n in sorted(defs) if pattern == "_all" or simple_match(pattern, n)]
             elif pattern in defs:
                 chosen.append(pattern)
             else:

@@ -221,13 +221,15 @@ class BackupService:
     def _take(self, started: float) -> BackupStatus | None:
         """Download, check, name, store and re-check one backup; None when the snapshot shows no change."""
         download = self.agents.snapshot()
+        # tempfile creates it 0600 whatever the umask (and unlinked on Linux): it holds the whole state.
         with tempfile.TemporaryFile(dir=self.tmp_dir, prefix="raftops-backup-") as spool:
             try:
                 self._receive(download.chunks(), download.digest, spool)
             finally:
                 download.close()
+            size = spool.tell()
             spool.seek(0)
-            with archive.verify(_chunks(spool), tmp_dir=self.tmp_dir) as checked:
+            with archive.verify(_chunks(spool), tmp_dir=self.tmp_dir, compressed_size=size) as checked:
                 meta = checked.meta
             raftops = meta.get("Raftops") or {}
             revision, version = int(raftops.get("StateRevision", 0)), str(raftops.get("EtcdVersion", ""))

@@ -14,13 +14,20 @@ from .fs import FsRepository
 REPOSITORY_TYPES = ("fs", "s3")
 
 
-def open_repository(kind: str, settings: dict[str, Any], *, defaults: dict[str, Any] | None = None) -> Repository:
-    """A repository from OpenSearch-style ``type`` + ``settings`` (``defaults``: agent-level S3 settings)."""
+def open_repository(
+    kind: str,
+    settings: dict[str, Any],
+    *,
+    defaults: dict[str, Any] | None = None,
+    confine_to: list[str] | None = None,
+) -> Repository:
+    """A repository from OpenSearch-style ``type`` + ``settings`` (``defaults``: agent-level S3 settings;
+    ``confine_to``: the ``path.repo`` directories an fs location must stay under, links not followed)."""
     if kind == "fs":
         location = settings.get("location")
         if not location or not isinstance(location, str):
             raise RepositoryError("[location] is required for a repository of type [fs]")
-        return FsRepository(location)
+        return FsRepository(location, confine_to=confine_to)
     if kind == "s3":
         from .s3 import S3Repository
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 # Blob names are flat, portable file names: no separators, no hidden or temporary names.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,254}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,254}")
 
 
 class RepositoryError(Exception):
@@ -28,7 +28,7 @@ class BlobInfo:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name) or name.endswith(".tmp"):
+    if not _NAME.fullmatch(name) or name.endswith(".tmp"):
         raise RepositoryError(f"invalid blob name [{name}]")
     return name
 

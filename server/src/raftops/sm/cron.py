@@ -3,8 +3,9 @@
 Cron expressions are UNIX 5-field (cron-utils ``CronType.UNIX``: minute hour day-of-month month
 day-of-week, ``* , - /``, month and day names, day-of-week 0-7); times are computed by croniter in
 the IANA zone (zoneinfo). Parse errors carry upstream's types: a bad expression is a 400
-``illegal_argument_exception``, a bad zone a 500 ``zone_rules_exception``/``date_time_exception``
-(``ZoneId.of`` does not throw IllegalArgumentException), a missing one a 500 ``null_pointer_exception``.
+``illegal_argument_exception``, a bad zone ``zone_rules_exception``/``date_time_exception``, a missing one
+``null_pointer_exception``. Upstream answers the last three with a 500 (``ZoneId.of`` does not throw
+IllegalArgumentException); they are the client's mistake, so raftops answers them with a 400.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ INTERVAL_UNITS = {"MILLIS": 1, "SECONDS": 1000, "MINUTES": 60_000, "HOURS": 3_60
 def zone(zone_id: Any) -> tzinfo:
     """``ZoneId.of(zone_id)`` with Java's error types."""
     if zone_id is None:
-        raise OpenSearchError(500, "null_pointer_exception", "zone")
+        raise OpenSearchError(400, "null_pointer_exception", "zone")
     text = str(zone_id)
     if text in ("Z", "UTC", "GMT", "UT"):
         return ZoneInfo("UTC") if text != "Z" else UTC
@@ -50,18 +51,18 @@ def zone(zone_id: Any) -> tzinfo:
         hours, minutes, seconds = int(m.group(3)), int(m.group(4) or 0), int(m.group(5) or 0)
         if hours > 18:
             raise OpenSearchError(
-                500,
+                400,
                 "date_time_exception",
                 f"Zone offset hours not in valid range: value {hours} is not in the range -18 to 18",
             )
         sign = -1 if m.group(2) == "-" else 1
         return timezone(sign * timedelta(hours=hours, minutes=minutes, seconds=seconds), text)
     if not _REGION_ID.fullmatch(text):
-        raise OpenSearchError(500, "date_time_exception", f"Invalid ID for region-based ZoneId, invalid format: {text}")
+        raise OpenSearchError(400, "date_time_exception", f"Invalid ID for region-based ZoneId, invalid format: {text}")
     try:
         return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise OpenSearchError(500, "zone_rules_exception", f"Unknown time-zone ID: {text}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        raise OpenSearchError(400, "zone_rules_exception", f"Unknown time-zone ID: {text}") from None
 
 
 def _check_value(field: str, raw: str, low: int, high: int, names: dict[str, int]) -> None:
@@ -92,7 +93,7 @@ def _check_field(part: str, field: str, low: int, high: int, names: dict[str, in
 def check_expression(expression: Any) -> str:
     """cron-utils' UNIX parser: the checks and messages a policy write gets back."""
     if expression is None:
-        raise OpenSearchError(500, "null_pointer_exception", "Expression must not be null")
+        raise OpenSearchError(400, "null_pointer_exception", "Expression must not be null")
     text = re.sub(r"\s+", " ", str(expression)).strip()
     if not text:
         raise illegal_argument("Empty expression!")
@@ -125,7 +126,12 @@ class CronSchedule:
         return {"cron": cron}
 
     def _at(self, ms: int) -> datetime:
-        return datetime.fromtimestamp((ms - (self.delay_ms or 0)) / 1000, tz=UTC).astimezone(self.tz)
+        try:
+            return datetime.fromtimestamp((ms - (self.delay_ms or 0)) / 1000, tz=UTC).astimezone(self.tz)
+        except (OverflowError, ValueError, OSError):
+            raise illegal_argument(
+                f"schedule_delay [{self.delay_ms}] puts the schedule outside the supported time range"
+            ) from None
 
     def next_after(self, ms: int) -> int | None:
         """``getNextExecutionTime``: the first fire time strictly after ``ms`` (epoch millis)."""
@@ -160,13 +166,23 @@ class IntervalSchedule:
         return self.period * INTERVAL_UNITS.get(self.unit.upper(), 60_000)
 
 
+LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def _long(value: Any, field: str) -> int:
+    """XContentParser.longValue: a number or a string of digits, within Java's long."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise illegal_argument(f"Failed to parse [{field}]: expected a number, found {value!r}")
+    text = value.strip() if isinstance(value, str) else ""
+    if isinstance(value, str) and not (text.lstrip("+-").isdecimal() and len(text) <= 20):
+        raise illegal_argument(f'For input string: "{value}"')
     try:
-        return int(value)
-    except ValueError:
+        number = int(value if not isinstance(value, str) else text)
+    except (ValueError, OverflowError):
         raise illegal_argument(f'For input string: "{value}"') from None
+    if not LONG_MIN <= number <= LONG_MAX:
+        raise illegal_argument(f"Numeric value ({value}) out of range of long")
+    return number
 
 
 def parse_schedule(doc: Any, *, allow_interval: bool = False) -> CronSchedule | IntervalSchedule:

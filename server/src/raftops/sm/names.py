@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from ..api.opensearch import OpenSearchError, illegal_argument
 
 # org.opensearch.core.common.Strings.INVALID_FILENAME_CHARS, in the order the docs print the set.
@@ -17,6 +19,12 @@ INFO_SUFFIX = ".json"
 
 def valid_file_name(name: str) -> bool:
     return not any(c in INVALID_FILENAME_CHARS for c in name)
+
+
+def has_control_character(name: str) -> bool:
+    """C0/C1 controls and DEL (Unicode category Cc): upstream would store them and then fail to send the
+    ``Location`` header or to write a snapshot's file, so raftops refuses them before any write."""
+    return any(unicodedata.category(c) == "Cc" for c in name)
 
 
 def check_policy_name(name: str) -> str:
@@ -36,6 +44,8 @@ def check_policy_name(name: str) -> str:
         errors.append("Policy name must be lowercase.")
     if not valid_file_name(name):
         errors.append(f"Policy name must not contain the following characters {INVALID_FILENAME_TEXT}.")
+    if has_control_character(name):
+        errors.append("Policy name must not contain control characters.")
     if errors:
         raise illegal_argument("\n".join(errors))
     return name
@@ -68,6 +78,8 @@ def check_snapshot_name(repository: str, name: str) -> str:
         why = "must be lowercase"
     elif not valid_file_name(name):
         why = f"must not contain the following characters {INVALID_FILENAME_TEXT}"
+    elif has_control_character(name):
+        why = "must not contain control characters"
     elif len(blob_base(name)) + len(ARCHIVE_SUFFIX) > MAX_BLOB_NAME:
         why = f"must be shorter: its repository file name would exceed {MAX_BLOB_NAME} bytes"
     if why:
@@ -81,12 +93,16 @@ def repository_error(repository: str, message: str, status: int = 500) -> OpenSe
 
 
 def check_repository_name(name: str) -> str:
+    """RepositoriesService.validate. Upstream answers these with a 500 RepositoryException; they are the
+    client's mistake, so raftops answers 400 with the same type and reason (docs/api/sm.md)."""
     if not name:
-        raise repository_error(name, "cannot be empty")
+        raise repository_error(name, "cannot be empty", 400)
     if "#" in name:
-        raise repository_error(name, "must not contain '#'")
+        raise repository_error(name, "must not contain '#'", 400)
     if not valid_file_name(name):
-        raise repository_error(name, f"must not contain the following characters {INVALID_FILENAME_TEXT}")
+        raise repository_error(name, f"must not contain the following characters {INVALID_FILENAME_TEXT}", 400)
+    if has_control_character(name):
+        raise repository_error(name, "must not contain control characters", 400)
     return name
 
 

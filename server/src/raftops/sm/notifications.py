@@ -4,14 +4,23 @@ A channel is state at ``notifications/configs/<id>`` (the id percent-encoded, si
 contain ``/``): ``{"config_id", "created_time_ms", "last_updated_time_ms", "config": {...}}``.
 A webhook gets the bare message as its body, with the channel's ``header_params`` or, when it has
 none, ``Content-type: application/json``: what upstream's custom webhook destination sends.
+
+Header values are write-only (they often carry an ``Authorization`` secret): the API never returns
+them, only :func:`header_mask` of each, ``<hidden:sha256:HEX>`` with HEX the SHA-256 of
+``raftops-webhook-header NUL <config_id> NUL <header name> NUL <value>`` (salted with the channel and
+the header, so equal secrets do not look equal). A client that knows the value it wants computes the
+same mask to see whether the channel already holds it; a write that sends a channel's current mask
+back for a header keeps that header's value (so a read-modify-write does not need the secret).
 Sending happens on a small thread pool, with a bounded retry (3 attempts, 1 s then 2 s apart,
 5 s timeout each), so a slow receiver never holds up the executor.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -22,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 import urllib3
 
-from ..api.opensearch import OpenSearchError, illegal_argument, status_exception, version_conflict
+from ..api.opensearch import OpenSearchError, check_doc_id, illegal_argument, status_exception, version_conflict
 from ..store.state import Condition, StateStore, Write
 from . import schema
 
@@ -34,7 +43,31 @@ SEND_ATTEMPTS = 3
 SEND_TIMEOUT_S = 5.0
 BACKOFF_S = (1.0, 2.0)
 
+MASK_PREFIX = "<hidden:sha256:"
+MASK_RE = re.compile(r"<hidden:sha256:[0-9a-f]{64}>")
+MASK_SALT = "raftops-webhook-header"
+HEADER_NAME_CHARS = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
 log = logging.getLogger(__name__)
+
+
+def header_mask(config_id: str, name: str, value: str) -> str:
+    """What the API shows instead of a header value (see the module docstring)."""
+    digest = hashlib.sha256("\x00".join((MASK_SALT, config_id, name, value)).encode()).hexdigest()
+    return f"{MASK_PREFIX}{digest}>"
+
+
+def is_mask(value: Any) -> bool:
+    return isinstance(value, str) and MASK_RE.fullmatch(value) is not None
+
+
+def masked_config(config_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with every webhook header value replaced by its mask."""
+    webhook = config.get("webhook")
+    if not isinstance(webhook, dict) or not isinstance(webhook.get("header_params"), dict):
+        return config
+    headers = {name: header_mask(config_id, name, str(value)) for name, value in webhook["header_params"].items()}
+    return {**config, "webhook": {**webhook, "header_params": headers}}
 
 
 def _path(config_id: str) -> str:
@@ -54,11 +87,12 @@ class Channel:
     modify_index: int = 0
 
     def info(self) -> dict[str, Any]:
+        """The channel as the API returns it: header values masked (never the values themselves)."""
         return {
             "config_id": self.config_id,
             "last_updated_time_ms": self.last_updated_time_ms,
             "created_time_ms": self.created_time_ms,
-            "config": self.config,
+            "config": masked_config(self.config_id, self.config),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -70,8 +104,11 @@ class Channel:
         }
 
 
-def parse_config(doc: Any) -> dict[str, Any]:
-    """NotificationConfig.parse + Webhook.parse, rendered as upstream's toXContent."""
+def parse_config(doc: Any, config_id: str = "", current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """NotificationConfig.parse + Webhook.parse, rendered as upstream's toXContent.
+
+    ``current``: the channel's stored config on an update, whose header values a mask sent back keeps.
+    """
     if not isinstance(doc, dict):
         raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
     name = config_type = webhook = None
@@ -87,7 +124,8 @@ def parse_config(doc: Any) -> dict[str, Any]:
         elif key == "is_enabled":
             enabled = schema.to_bool(value)
         elif key == "webhook" and webhook is None:
-            webhook = _webhook(value)
+            current_headers = ((current or {}).get("webhook") or {}).get("header_params") or {}
+            webhook = _webhook(value, config_id, current_headers)
     if name is None:
         raise illegal_argument("name field absent")
     if config_type is None:
@@ -107,7 +145,7 @@ def parse_config(doc: Any) -> dict[str, Any]:
     }
 
 
-def _webhook(doc: Any) -> dict[str, Any]:
+def _webhook(doc: Any, config_id: str = "", current_headers: dict[str, str] | None = None) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
     url = None
@@ -117,7 +155,7 @@ def _webhook(doc: Any) -> dict[str, Any]:
         if key == "url":
             url = value
         elif key == "header_params":
-            headers = {str(k): str(v) for k, v in (value or {}).items()}
+            headers = _headers(value or {}, config_id, current_headers or {})
         elif key == "method":
             method = str(value) if str(value) in METHODS else "POST"  # HttpMethodType.fromTagOrDefault
     if url is None:
@@ -130,10 +168,33 @@ def _webhook(doc: Any) -> dict[str, Any]:
     return {"url": url, "header_params": headers, "method": method}
 
 
+def _headers(given: dict[str, Any], config_id: str, current: dict[str, str]) -> dict[str, str]:
+    """Header names must be HTTP tokens and values free of control characters (they are sent as they are:
+    upstream would fail at the first message); a value that is the channel's current mask keeps it."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in given.items():
+        name, value = str(raw_name), str(raw_value)
+        if not name or any(c not in HEADER_NAME_CHARS for c in name):
+            raise illegal_argument(f"Invalid header name [{name!r}] in header_params: it must be an HTTP token")
+        if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+            raise illegal_argument(f"Invalid value for header [{name}] in header_params: control characters")
+        if is_mask(value):
+            kept = current.get(name)
+            if kept is None or header_mask(config_id, name, kept) != value:
+                raise illegal_argument(
+                    f"header_params[{name}] is a mask this channel does not hold for that header: "
+                    "send the value itself (values are write-only)"
+                )
+            value = kept
+        out[name] = value
+    return out
+
+
 def check_id(config_id: str) -> str:
     bad = "".join(c for c in config_id if c not in VALID_ID_CHARS)
     if bad or not config_id.strip():
         raise illegal_argument(f"Invalid characters in id : {bad}")
+    check_doc_id(config_id)
     return config_id
 
 
@@ -163,18 +224,20 @@ class Notifications:
     def create(self, body: dict[str, Any], now_ms: int) -> str:
         schema.check(schema.WEBHOOK_CONFIG, body)
         config_id = None
-        config = None
+        raw_config = None
         for key, value in body.items():
             if key == "config_id":
                 config_id = None if value is None else str(value)
             elif key == "config":
-                config = parse_config(value)
-        if config is None:
+                raw_config = value
+                parse_config(value, config_id or "")  # upstream's order of errors: the config as it comes
+        if raw_config is None:
             raise illegal_argument("config field absent")
         if config_id is not None:
             check_id(config_id)
         else:
             config_id = uuid.uuid4().hex[:20]
+        config = parse_config(raw_config, config_id)
         channel = Channel(config_id, now_ms, now_ms, config)
         path = _path(config_id)
         res = self.state.commit([Condition(path, 0)], [Write(path, json.dumps(channel.to_json()).encode())])
@@ -188,8 +251,8 @@ class Notifications:
         schema.check(schema.WEBHOOK_CONFIG, body)
         if "config" not in body:
             raise illegal_argument("config field absent")
-        config = parse_config(body["config"])
         current = self.get(config_id)
+        config = parse_config(body["config"], config_id, current.config if current is not None else None)
         if current is None:
             raise not_found(config_id)
         if current.config.get("config_type") != config["config_type"]:

@@ -226,8 +226,8 @@ def _notification(value: Any) -> Notification:
             ids = None
             for ck, cv in _object(item, "channel").items():
                 if ck != "id":
-                    raise OpenSearchError(
-                        500, "illegal_state_exception", f"Unexpected field: {ck}, while parsing Channel destination"
+                    raise OpenSearchError(  # upstream: a 500; the client's mistake, so a 400 here
+                        400, "illegal_state_exception", f"Unexpected field: {ck}, while parsing Channel destination"
                     )
                 ids = cv
             if ids is None:
@@ -248,7 +248,7 @@ def _notification(value: Any) -> Notification:
 
 
 def _millis(value: Any) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None else schema.to_int(value, 64)
 
 
 def parse(body: dict[str, Any], name: str, now_ms: int) -> Policy:
@@ -265,7 +265,7 @@ def parse(body: dict[str, Any], name: str, now_ms: int) -> Policy:
         elif key == "description":
             description = None if value is None else _text(value)
         elif key == "schema_version":
-            schema_version = schema.to_int(value)
+            schema_version = schema.to_int(value, 64)
         elif key == "creation":
             creation = _creation(value)
         elif key == "deletion":

@@ -20,7 +20,7 @@ from ..api.opensearch import OpenSearchError, validation_failed
 from ..repository import Repository, RepositoryError, open_repository
 from ..store.state import StateStore
 from . import schema
-from .names import check_repository_name, repository_error
+from .names import check_repository_name, has_control_character, repository_error
 
 REPOSITORIES = "sm/repositories/"
 CREDENTIAL_SETTINGS = ("access_key", "secret_key", "session_token")
@@ -49,7 +49,11 @@ def _setting_text(value: Any) -> str:
 class Repositories:
     def __init__(self, state: StateStore, *, path_repo: list[str] | None = None, s3_defaults: dict | None = None):
         self.state = state
-        self.path_repo = [os.path.realpath(p) for p in (path_repo or [])]
+        configured = [os.path.normpath(p) for p in (path_repo or [])]
+        self.path_repo = [os.path.realpath(p) for p in configured]
+        # A location is matched against path.repo as configured and as resolved; below it, no link is
+        # followed (raftops.repository.fs), so a directory swapped for a link cannot lead outside.
+        self._roots = list(dict.fromkeys(configured + self.path_repo))
         self.s3_defaults = dict(s3_defaults or {})
         self._open: dict[tuple[str, str], Repository] = {}
         self._lock = threading.Lock()
@@ -85,7 +89,13 @@ class Repositories:
             raise validation_failed("type is missing")
         settings = {k: _setting_text(v) for k, v in (body.get("settings") or {}).items()}
         defn = RepositoryDef(name, str(kind), settings)
-        repo = self.open(defn, cache=False)
+        try:
+            repo = self.open(defn, cache=False)
+        except OpenSearchError as exc:
+            # Upstream answers a bad definition with a 500 RepositoryException; here it is the client's 400.
+            if exc.type == "repository_exception" and exc.status == 500:
+                exc.status = 400
+            raise
         if verify:
             self.verify(defn, repo)
         self.state.put(REPOSITORIES + name, json.dumps(defn.to_json()).encode())
@@ -120,6 +130,8 @@ class Repositories:
             location = settings.get("location", "")
             if not location:
                 raise repository_error(defn.name, "missing location")
+            if has_control_character(location):
+                raise repository_error(defn.name, f"location [{location!r}] must not contain control characters")
             if not os.path.isabs(location):
                 raise repository_error(defn.name, f"location [{location}] must be an absolute path")
             if self.path_repo and not any(_under(location, root) for root in self.path_repo):
@@ -140,7 +152,12 @@ class Repositories:
             if not settings.get("bucket") and not self.s3_defaults.get("bucket"):
                 raise repository_error(defn.name, "No bucket defined for s3 repository")
         try:
-            return open_repository(defn.type, settings, defaults=self.s3_defaults)
+            return open_repository(
+                defn.type,
+                settings,
+                defaults=self.s3_defaults,
+                confine_to=self._roots if defn.type == "fs" and self.path_repo else None,
+            )
         except RepositoryError as exc:
             raise repository_error(defn.name, str(exc)) from None
 

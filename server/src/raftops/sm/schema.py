@@ -7,6 +7,7 @@ of digits and booleans as "true"/"false", because OpenSearch's parser coerces bo
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -146,5 +147,24 @@ def to_bool(value: Any) -> bool:
     return value is True or value == "true"
 
 
-def to_int(value: Any) -> int:
-    return int(str(value).strip()) if not isinstance(value, int) else value
+def to_int(value: Any, bits: int = 32) -> int:
+    """XContentParser.intValue/longValue (coerce): an integer, a float (truncated) or a string of digits,
+    within Java's int (``bits=32``) or long (64). Out of range is a 400 with Jackson's text (upstream
+    lets Jackson's InputCoercionException become a 500)."""
+    if isinstance(value, float):
+        number = int(value) if math.isfinite(value) and abs(value) < 2.0**63 else None
+    elif isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        digits = text.lstrip("+-")
+        number = int(text) if digits.isdecimal() and len(digits) <= 20 and len(text) - len(digits) <= 1 else None
+        if number is None and not digits.isdecimal():
+            raise illegal_argument(f'For input string: "{value}"')
+    kind = "int" if bits == 32 else "long"
+    if number is None or not -(1 << (bits - 1)) <= number < (1 << (bits - 1)):
+        shown = value if not isinstance(value, str) else value.strip()
+        raise illegal_argument(
+            f"Numeric value ({str(shown)[:40]}) out of range of {kind} ({-(1 << (bits - 1))} - {(1 << (bits - 1)) - 1})"
+        )
+    return number

@@ -46,6 +46,14 @@ TASK_RETENTION_S = 3600.0  # finished tasks stay in memory this long, for status
 DELAY_POLL_S = 0.5
 
 
+def _is_file(f: Any) -> bool:
+    try:
+        f.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def snapshot_uuid() -> str:
     """OpenSearch's UUIDs.randomBase64UUID shape: 22 URL-safe base64 characters."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -163,6 +171,7 @@ class Snapshots:
             return None
         path = os.path.join(data_dir, "tmp")
         os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # spool files hold the whole state, whatever the umask
         return path
 
     def _open(self, repository: str) -> tuple[RepositoryDef, Repository]:
@@ -388,7 +397,10 @@ class Snapshots:
         reason = f"[{repository}:{snapshot}] failed to restore snapshot: "
         try:
             with repo.open(names.archive_blob(snapshot)) as f:
-                verified = archive.verify(archive.file_chunks(f), tmp_dir=self._tmp_dir())
+                size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") and _is_file(f) else None
+                verified = archive.verify(archive.file_chunks(f), tmp_dir=self._tmp_dir(), compressed_size=size)
+        except BlobNotFound:  # deleted since it was listed: the snapshot is gone, not broken
+            raise OpenSearchError(404, "snapshot_missing_exception", f"[{repository}:{snapshot}] is missing") from None
         except (RepositoryError, archive.ArchiveError) as exc:
             raise OpenSearchError(500, "snapshot_restore_exception", reason + str(exc)) from None
         with verified:

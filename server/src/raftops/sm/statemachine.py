@@ -37,6 +37,7 @@ from .metadata import (
     Workflow,
 )
 from .policy import DEFAULT_DATE_FORMAT, DeleteCondition, Policy
+from .wildcard import simple_match
 
 log = logging.getLogger(__name__)
 
@@ -103,23 +104,6 @@ class Result:
 def kt_list(items: list[str] | tuple[str, ...]) -> str:
     """Kotlin's List.toString."""
     return "[" + ", ".join(items) + "]"
-
-
-def simple_match(pattern: str, text: str) -> bool:
-    """OpenSearch Regex.simpleMatch: ``*`` matches any run of characters; nothing else is special."""
-    parts = pattern.split("*")
-    if len(parts) == 1:
-        return pattern == text
-    if not text.startswith(parts[0]) or not text.endswith(parts[-1]) or len(text) < len(parts[0]) + len(parts[-1]):
-        return False
-    pos = len(parts[0])
-    end = len(text) - len(parts[-1])
-    for middle in parts[1:-1]:
-        found = text.find(middle, pos, end)
-        if found < 0:
-            return False
-        pos = found + len(middle)
-    return True
 
 
 def snapshot_name(policy: Policy, now_ms: int, rand: random.Random | None = None) -> str:

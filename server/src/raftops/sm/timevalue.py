@@ -19,7 +19,10 @@ NANOS = {
     "d": 86_400_000_000_000,
 }
 _INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Java's Double.parseDouble syntax, written without nested quantifiers so a long run of digits cannot
+# make the engine backtrack (the old "\d+\.?\d*" was quadratic on "999...9x").
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+LONG_MAX = (1 << 63) - 1
 
 
 class TimeValueError(ValueError):
@@ -73,7 +76,8 @@ def parse(text: str, setting: str) -> TimeValue:
 
 def _number(text: str, normalized: str, suffix: str, setting: str) -> int:
     raw = normalized[: len(normalized) - len(suffix)].strip()
-    if _INTEGER.fullmatch(raw):
+    # Long.parseLong: a literal beyond a long fails, and upstream then tries it as a double.
+    if _INTEGER.fullmatch(raw) and len(raw) <= 20 and -LONG_MAX - 1 <= int(raw) <= LONG_MAX:
         value = int(raw)
         if value < -1:
             raise TimeValueError(

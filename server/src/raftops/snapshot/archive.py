@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import tarfile
 import tempfile
@@ -51,6 +52,15 @@ SPOOL_MEMORY = 4 * 1024 * 1024  # bytes a spooled temp file holds in memory befo
 MAX_META_BYTES = 1024 * 1024
 MAX_SUMS_BYTES = 64 * 1024
 MAX_STATE_BYTES = 4 * 1024**3  # twice etcd's 2 GiB quota: a bigger state.bin cannot be real
+# Gzip bombs: a reader refuses an archive whose inflated bytes pass MAX_INFLATE_RATIO times the
+# compressed bytes read so far, once past RATIO_FLOOR (a small state is never refused for its ratio),
+# and a state.bin whose declared size already says so when the compressed size is known in advance.
+# Level 1 (what raftops writes) tops out near 230:1 even on all-zero values; deflate's ceiling is ~1032:1.
+MAX_INFLATE_RATIO = 300
+RATIO_FLOOR = 16 * 1024 * 1024
+MAX_TRAILING_COUNT = 1024 * 1024  # unread bytes after the tar end are counted up to this much, then refused
+MAX_STATE_BYTES_ENV = "RAFTOPS_SNAPSHOT_MAX_STATE_BYTES"
+MAX_INFLATE_RATIO_ENV = "RAFTOPS_SNAPSHOT_MAX_INFLATE_RATIO"
 _BLOCK = 512
 _ZERO_BLOCK = bytes(_BLOCK)
 _SLICE = 1024 * 1024
@@ -60,6 +70,36 @@ _SUMS_LINE = re.compile(rb"([0-9a-f]{64})  ([^\s/]+)")
 
 class ArchiveError(Exception):
     """The archive is not a valid raftops snapshot. ``str()`` is the reason, Nomad-style."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a non-negative integer, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a reader accepts: ``max_state_bytes`` of state.bin, and at most ``max_ratio`` inflated bytes
+    per compressed byte once ``floor`` bytes were inflated (0 turns the ratio check off)."""
+
+    max_state_bytes: int = MAX_STATE_BYTES
+    max_ratio: int = MAX_INFLATE_RATIO
+    floor: int = RATIO_FLOOR
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The defaults, overridden by RAFTOPS_SNAPSHOT_MAX_STATE_BYTES / RAFTOPS_SNAPSHOT_MAX_INFLATE_RATIO."""
+        return cls(_env_int(MAX_STATE_BYTES_ENV, MAX_STATE_BYTES), _env_int(MAX_INFLATE_RATIO_ENV, MAX_INFLATE_RATIO))
+
+    def inflated_limit(self, compressed: int) -> int | None:
+        """The most bytes ``compressed`` bytes may inflate to (None: no ratio limit)."""
+        if not self.max_ratio:
+            return None
+        return max(self.floor, self.max_ratio * compressed)
 
 
 # -- digests -----------------------------------------------------------------------------------
@@ -231,14 +271,16 @@ class _Inflater:
 
     _HEADER_ERRORS = ("header", "compression method", "unknown header flags")
 
-    def __init__(self, chunks: Iterable[bytes]):
+    def __init__(self, chunks: Iterable[bytes], limits: Limits | None = None):
         self._chunks = iter(chunks)
         self._z = zlib.decompressobj(31)
         self._buf = bytearray()
         self._pos = 0
         self.sha = hashlib.sha256()
         self.compressed_size = 0
+        self.inflated = 0
         self.trailing = 0
+        self.limits = limits or Limits()
 
     def _input(self) -> bytes | None:
         for chunk in self._chunks:
@@ -258,9 +300,17 @@ class _Inflater:
                 raise ArchiveError("failed to decompress snapshot: EOF")
             return False
         try:
-            self._buf += self._z.decompress(data, _SLICE)
+            out = self._z.decompress(data, _SLICE)
         except zlib.error as exc:
             raise self._error(exc) from None
+        self.inflated += len(out)
+        limit = self.limits.inflated_limit(self.compressed_size)
+        if limit is not None and self.inflated > limit:
+            raise ArchiveError(
+                f"failed to read snapshot file: the archive inflates to more than {self.limits.max_ratio} times "
+                f"its compressed size ({self.inflated} bytes from {self.compressed_size}); refusing a gzip bomb"
+            )
+        self._buf += out
         return True
 
     def _error(self, exc: zlib.error) -> ArchiveError:
@@ -287,9 +337,14 @@ class _Inflater:
         extra = 0
         while chunk := self.read(_SLICE):
             if chunk.count(0) != len(chunk) or extra + len(chunk) > _TAR_RECORD:
+                # Counted for the message, but never inflated without end: a bomb may hide here.
                 remaining = extra + len(chunk)
-                while more := self.read(_SLICE):
+                while remaining <= MAX_TRAILING_COUNT and (more := self.read(_SLICE)):
                     remaining += len(more)
+                if remaining > MAX_TRAILING_COUNT:
+                    raise ArchiveError(
+                        f"failed to read snapshot file: more than {MAX_TRAILING_COUNT} unread uncompressed bytes remain"
+                    )
                 raise ArchiveError(f"failed to read snapshot file: {remaining} unread uncompressed bytes remain")
             extra += len(chunk)
         if not self._z.eof:
@@ -316,9 +371,12 @@ class _Members:
     hashes: dict[str, bytes] = field(default_factory=dict)
 
 
-def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int) -> _Members:
+def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int, compressed_total: int | None = None) -> _Members:
     found = _Members()
     limits = {META: MAX_META_BYTES, SUMS: MAX_SUMS_BYTES, STATE: max_state}
+    # Every member's declared size is checked before a byte of it is inflated: against its own cap,
+    # and, when the whole archive's size is known (a Content-Length), against the ratio limit.
+    declared_cap = src.limits.inflated_limit(compressed_total) if compressed_total else None
     while True:
         block = src.read(_BLOCK)
         if len(block) < _BLOCK:
@@ -344,6 +402,11 @@ def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int) -> _Members:
         if info.size > limits[name]:
             raise ArchiveError(
                 f"failed to read snapshot file: {json.dumps(name)} is {info.size} bytes, over the {limits[name]} limit"
+            )
+        if declared_cap is not None and info.size > declared_cap:
+            raise ArchiveError(
+                f"failed to read snapshot file: {json.dumps(name)} declares {info.size} bytes, more than "
+                f"{src.limits.max_ratio} times the {compressed_total}-byte archive; refusing a gzip bomb"
             )
         found.order.append(name)
         sha = hashlib.sha256()
@@ -474,18 +537,29 @@ class VerifiedArchive:
 
 
 def verify(
-    chunks: Iterable[bytes], *, tmp_dir: str | None = None, max_state_bytes: int = MAX_STATE_BYTES
+    chunks: Iterable[bytes],
+    *,
+    tmp_dir: str | None = None,
+    max_state_bytes: int | None = None,
+    limits: Limits | None = None,
+    compressed_size: int | None = None,
 ) -> VerifiedArchive:
     """Read a whole archive from ``chunks`` and check everything; raises :class:`ArchiveError`.
 
     Order of checks: gzip stream, tar structure and member names (while reading), the member
     set and order, SHA256SUMS against every member, meta.json and its schema, then a full
-    parse of state.bin whose record count must match the metadata.
+    parse of state.bin whose record count must match the metadata. Inflation is bounded by
+    ``limits`` (default :meth:`Limits.from_env`); ``compressed_size`` (the archive's size, when
+    known before reading, e.g. from Content-Length) lets state.bin's declared size be refused
+    before it is inflated. state.bin is spooled (memory up to SPOOL_MEMORY, then disk).
     """
+    limits = limits or Limits.from_env()
+    if max_state_bytes is not None:
+        limits = Limits(max_state_bytes, limits.max_ratio, limits.floor)
     state = spool(tmp_dir)
     try:
-        src = _Inflater(chunks)
-        found = _read_tar(src, state, max_state_bytes)
+        src = _Inflater(chunks, limits)
+        found = _read_tar(src, state, limits.max_state_bytes, compressed_size)
         src.conclude()
         _check_members(found)
         _check_sums(found)
@@ -513,7 +587,7 @@ def file_chunks(f: BinaryIO, size: int = 256 * 1024) -> Iterator[bytes]:
 
 def verify_file(path: str, *, tmp_dir: str | None = None) -> VerifiedArchive:
     with open(path, "rb") as f:
-        return verify(file_chunks(f), tmp_dir=tmp_dir)
+        return verify(file_chunks(f), tmp_dir=tmp_dir, compressed_size=os.fstat(f.fileno()).st_size)
 
 
 def summary(meta: dict[str, Any]) -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ FORMAT_VERSION = 1
 HEADER = f"{FORMAT_NAME} {FORMAT_VERSION}\n".encode()
 TAG_RECORD = 0x01
 TAG_END = 0x00
-MAX_PATH_BYTES = 64 * 1024
+MAX_PATH_BYTES = 2 * 1024 * 1024  # any key etcd holds (its requests stop at 1.5 MiB) must round-trip
 MAX_VALUE_BYTES = 2 * 1024 * 1024  # etcd refuses requests over 1.5 MiB, so no stored value is larger
 
 _LEN = struct.Struct(">I")
