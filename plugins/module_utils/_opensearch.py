@@ -19,6 +19,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import re
+
 # org.opensearch.core.common.Strings.INVALID_FILENAME_CHARS
 INVALID_FILENAME_CHARS = ("\\", "/", "*", "?", '"', "<", ">", "|", " ", ",")
 INVALID_FILENAME_TEXT = "[" + ", ".join(INVALID_FILENAME_CHARS) + "]"
@@ -26,6 +29,38 @@ CONCURRENT_UPDATE = "concurrent update"
 VERSION_CONFLICT = "version_conflict_engine_exception"
 # Characters OpenSearch's notifications plugin allows in a config id, minus "/" (it cannot travel in a URL path).
 _CHANNEL_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_-")
+
+
+# Webhook header values are write-only: the server shows each as this mask (docs/api/sm.md).
+HEADER_MASK_PREFIX = "<hidden:sha256:"
+_HEADER_MASK = re.compile(r"<hidden:sha256:[0-9a-f]{64}>\Z")
+_HEADER_MASK_SALT = "raftops-webhook-header"
+
+
+def header_mask(config_id, name, value):
+    """The mask the server shows for header ``name`` = ``value`` of channel ``config_id``: the SHA-256 of
+    the value salted with the channel id and the header name."""
+    text = "\x00".join((_HEADER_MASK_SALT, config_id, name, value))
+    return HEADER_MASK_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest() + ">"
+
+
+def is_header_mask(value):
+    return isinstance(value, str) and _HEADER_MASK.match(value) is not None
+
+
+def header_value_matches(config_id, name, wanted, current):
+    """Whether header ``name`` of channel ``config_id`` holds ``wanted``, judged from what the server shows
+    (``current``: a mask, or the value itself from a server that shows values)."""
+    if is_header_mask(current) and not is_header_mask(wanted):
+        return header_mask(config_id, name, wanted) == current
+    return wanted == current
+
+
+def headers_match(config_id, wanted, current):
+    """Whether a channel whose headers the server shows as ``current`` holds exactly the ``wanted`` ones."""
+    if set(wanted) != set(current):
+        return False
+    return all(header_value_matches(config_id, name, wanted[name], current[name]) for name in wanted)
 
 
 def error_type(body):

@@ -34,6 +34,9 @@ attributes:
     details:
       - The diff shows header names; their values are replaced by C(<hidden>) (C(<hidden, changed>) where one
         changes).
+      - The server never returns header values, only a salted SHA-256 mask of each (C(<hidden:sha256:...>)); the
+        module compares the values you set against those masks, so an unchanged secret is C(ok) without being read
+        back.
   idempotent:
     support: full
 options:
@@ -68,7 +71,8 @@ options:
       - HTTP headers sent with every message (C(header_params)), as a dict of strings; V({}) sends none.
       - Without headers, the server sends C(Content-type application/json).
       - Header values often carry credentials, so this is a C(no_log) option and the module never returns or shows
-        the values.
+        the values. The server keeps them write-only as well (it shows a mask), and the module detects a changed
+        value by comparing it with that mask.
     type: dict
   enabled:
     description: Whether the channel sends messages (C(is_enabled)). A new channel is enabled unless this is V(false).
@@ -143,6 +147,8 @@ from ansible_collections.raftops.cluster.plugins.module_utils._module import new
 from ansible_collections.raftops.cluster.plugins.module_utils._opensearch import (
     check_channel_id,
     error_reason,
+    header_value_matches,
+    headers_match,
     is_missing,
 )
 
@@ -183,8 +189,12 @@ def wanted_config(params):
     return wanted
 
 
-def channel_plan(current, wanted):
-    """(differences, the whole config to send) of ``wanted`` against ``current`` (None: a new channel)."""
+def channel_plan(current, wanted, config_id=""):
+    """(differences, the whole config to send) of ``wanted`` against ``current`` (None: a new channel).
+
+    The server shows header values only as masks: the wanted values are compared with those. A config
+    sent without new headers carries the masks back, which the server reads as "keep these values".
+    """
     base = current if current is not None else NEW_CHANNEL
     headers = (wanted.get("webhook") or {}).get("header_params")
     subset = copy.deepcopy(wanted)
@@ -192,7 +202,7 @@ def channel_plan(current, wanted):
         del subset["webhook"]["header_params"]  # compared as a whole below, not key by key
     found = differences(subset, base if current is not None else {})
     current_headers = ((current or {}).get("webhook") or {}).get("header_params") or {}
-    if headers is not None and (headers != current_headers or current is None):
+    if headers is not None and (current is None or not headers_match(config_id, headers, current_headers)):
         found = sorted(found + ["webhook.header_params"])
     config = merge(base, wanted)
     if headers is not None:
@@ -200,18 +210,26 @@ def channel_plan(current, wanted):
     return found, config
 
 
-def masked(config, before=None):
-    """``config`` with header values hidden; against ``before``, changed values are marked."""
+def masked(config, before=None, config_id=""):
+    """``config`` with header values hidden; against ``before``, changed values are marked.
+
+    Either side may hold masks (what the server shows) or values (what the user set).
+    """
     if not config:
         return {}
     out = copy.deepcopy(config)
     webhook = out.get("webhook")
     if isinstance(webhook, dict) and isinstance(webhook.get("header_params"), dict):
         old = ((before or {}).get("webhook") or {}).get("header_params") or {}
-        webhook["header_params"] = dict(
-            (name, HIDDEN_CHANGED if before is not None and name in old and old[name] != value else HIDDEN)
-            for name, value in webhook["header_params"].items()
-        )
+
+        def shown(name, value):
+            if before is None or name not in old:
+                return HIDDEN
+            if header_value_matches(config_id, name, value, old[name]):
+                return HIDDEN
+            return HIDDEN_CHANGED
+
+        webhook["header_params"] = dict((name, shown(name, value)) for name, value in webhook["header_params"].items())
     return out
 
 
@@ -262,7 +280,7 @@ def apply(module, client):
     def plan(current):
         if wanted is None:
             return Plan(current is not None, ("delete", None), ["config"] if current is not None else [])
-        found, config = channel_plan(current, wanted)
+        found, config = channel_plan(current, wanted, config_id)
         if current is None:
             missing = [
                 option
@@ -290,7 +308,7 @@ def apply(module, client):
         "differences": outcome.differences,
     }
     if module._diff:
-        result["diff"] = make_diff(masked(before), masked(after, before))
+        result["diff"] = make_diff(masked(before), masked(after, before, config_id))
     return result
 
 
