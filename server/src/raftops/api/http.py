@@ -61,11 +61,13 @@ class App:
         self.url_map.add(Rule(path, endpoint=endpoint, methods=methods))
 
     def _adapter(self, environ):
+        # PATH_INFO is WSGI's latin-1 view of the raw bytes; the routes see the UTF-8 text the client meant.
+        path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
         return self.url_map.bind(
             "raftops",
             script_name="/",
             url_scheme=environ.get("wsgi.url_scheme", "http"),
-            path_info=environ.get("PATH_INFO", ""),
+            path_info=path,
             query_args=environ.get("QUERY_STRING", ""),
         )
 

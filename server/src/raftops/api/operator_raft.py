@@ -263,7 +263,7 @@ def _join_request(request: Request) -> tuple[str, str]:
     urls = body.get("PeerURLs")
     if not isinstance(name, str) or not name:
         raise NomadError(400, "Error parsing join request: Name must be the new member's name")
-    if not membership.NAME_RE.match(name) or name.endswith("\n"):  # NAME_RE's "$" lets one trailing "\n" in
+    if not membership.NAME_RE.fullmatch(name):
         raise NomadError(
             400,
             f"member name {name!r} must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",

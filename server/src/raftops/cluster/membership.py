@@ -25,7 +25,7 @@ from . import leadership
 log = logging.getLogger(__name__)
 
 RECONFIG_RETRY_SECONDS = 10.0  # etcd counts a peer active 5 s after it connects
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")  # used with fullmatch: "$" would let a trailing newline in
 
 
 class MembershipError(Exception):
@@ -144,7 +144,7 @@ def validate_peer_url(url: str) -> str:
 
 def add_learner(etcd: Etcd, name: str, peer_url: str, *, retry_for: float = RECONFIG_RETRY_SECONDS) -> JoinResult:
     """Add a new member as a learner (or find the one a previous join added) and build its --initial-cluster."""
-    if not NAME_RE.match(name or ""):
+    if not NAME_RE.fullmatch(name or ""):
         raise MembershipError(
             f"member name {name!r} must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", 400
         )

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("raftops.http.front")
 
 _READ = 65536
-_LINGER_SECONDS = 1.0
-_LINGER_BYTES = 4 * 1024 * 1024
+_CLOSE_SECONDS = 1.0
+_DISCARD_BYTES = 1024 * 1024 * 1024  # the most of an unwanted body read (and dropped) after an early answer
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 
 
@@ -70,13 +70,13 @@ class Connection:
             self.writer.transport.abort()
             return
         front.metrics.evictions_seen(front.table.evicted)
-        graceful = False
         try:
             if front.ssl_context is not None:
                 await self._handshake()
             await self._requests()
-            graceful = True
-        except (_Closed, ConnectionError, asyncio.IncompleteReadError):
+            # Still in the table while the last answer drains: it counts against the caps, and is evictable.
+            await self._close_gracefully()
+        except (_Closed, ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         except asyncio.CancelledError:
             pass  # evicted, or the front is stopping
@@ -84,31 +84,28 @@ class Connection:
             log.exception("HTTP connection from %s failed", self.peer[0])
         finally:
             front.table.remove(self.tracked)
-        if graceful:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await self._close_gracefully()
-        self.writer.transport.abort()
+            self.writer.transport.abort()
 
     async def _close_gracefully(self) -> None:
         """Let the last answer reach the client before the socket goes.
 
-        Closing while an unread body is still arriving makes the kernel reset the connection, and the
-        client may lose the answer (a 413 or 403 among them): like Go's server, stop writing, then
-        read and discard for a moment.
+        An answer given before the body was read (403, 413) is one most clients read only after they
+        have sent the whole body; closing under them resets the connection and they never see it. So
+        the rest of the body is read and thrown away (constant memory), for at most ``body_timeout``
+        and ``_DISCARD_BYTES``, on a connection that stays evictable meanwhile; then the socket closes.
         """
         if self.h.their_state is h11.SEND_BODY:
-            if self.writer.can_write_eof():
-                self.writer.write_eof()
+            self.tracked.phase = Phase.BODY
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + _LINGER_SECONDS
+            deadline = loop.time() + self.limits.body_timeout
             discarded = 0
-            while discarded < _LINGER_BYTES and (left := deadline - loop.time()) > 0:
-                data = await asyncio.wait_for(self.reader.read(_READ), left)
+            while discarded < _DISCARD_BYTES and (left := deadline - loop.time()) > 0:
+                data = await asyncio.wait_for(self.reader.read(_READ * 4), left)
                 if not data:
                     break
                 discarded += len(data)
         self.writer.close()
-        await asyncio.wait_for(self.writer.wait_closed(), _LINGER_SECONDS)
+        await asyncio.wait_for(self.writer.wait_closed(), _CLOSE_SECONDS)
 
     async def _handshake(self) -> None:
         try:
