@@ -207,3 +207,17 @@ def test_plain_http_to_the_https_port_serves_nothing(secure: SecureCluster) -> N
         s.sendall(b"GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\n")
         answer = read_answer(s, timeout=5)
     assert b'"server"' not in answer and status_of(answer) != 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [b"a" * 64 + b".example", b"x" * 300, b"[::1", b"\xff\xfe", b"host:notaport", b"a..b"],
+)
+def test_a_strange_host_header_does_not_break_a_request(secure: SecureCluster, host: bytes) -> None:
+    """Routing never looks at Host (a 64-character label used to be a 500 with an empty body)."""
+    s = secure.tls_socket()
+    with closing_all([s]):
+        s.sendall(b"GET /v1/agent/health HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        answer = read_answer(s, timeout=5)
+    assert status_of(answer) in (200, 400), answer[:300]
+    assert not answer.startswith(b"HTTP/1.1 5")
