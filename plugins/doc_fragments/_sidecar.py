@@ -20,11 +20,22 @@ options:
     description:
       - Base URL of the backup sidecar's HTTP API (C(raftops backup-sidecar)), for example V(http://127.0.0.1:19999).
       - If not set, the value of the E(RAFTOPS_BACKUP_SIDECAR_ADDR) environment variable is used, then the default.
-      - The sidecar has no ACLs, so O(token) is never sent to it. O(ca_path), O(client_cert), O(client_key),
-        O(validate_certs), O(timeout) and O(retries) apply to it as to the agent.
+      - O(ca_path), O(client_cert), O(client_key), O(validate_certs), O(timeout) and O(retries) apply to it as to the
+        agent. The sidecar's certificate comes from the cluster CA, so the cluster's O(ca_path) verifies it, and a
+        client certificate from that CA (O(client_cert)) is a credential the sidecar accepts instead of a token.
     type: str
     default: http://127.0.0.1:19999
+  sidecar_token:
+    description:
+      - ACL token sent to the sidecar in the C(X-Nomad-Token) header. The sidecar checks it with the cluster; a backup
+        holds every secret, so C(/v1/backup) and C(/v1/backupnow) need a C(management) token (C(operator:read) is
+        enough for C(/v1/status)).
+      - If not set, the value of the E(RAFTOPS_BACKUP_SIDECAR_TOKEN) environment variable is used, then O(token).
+        An empty string sends no token (use a client certificate then, for example when the cluster is down and
+        cannot check a token).
+    type: str
 notes:
-  - The sidecar serves every backup, which holds every ACL secret, to anyone who reaches its port; it binds to
-    127.0.0.1 by default. Run these modules on the host of the sidecar, or reach it through a trusted network.
+  - The sidecar serves every backup, which holds every ACL secret; it binds to 127.0.0.1 by default and
+    authenticates every request (a token or a client certificate). Run these modules on the host of the sidecar,
+    or bind it where the controller reaches it.
 """

@@ -8,9 +8,11 @@
 
 """The backup sidecar's HTTP API (etcd-operator's backup service): ``/v1/status``, ``/v1/backup``, ``/v1/backupnow``.
 
-The sidecar is not a raftops agent: it has no ACLs (the cluster token is never sent to it), answers JSON labelled
-``text/plain`` (as Go's net/http sniffs it) and plain-text errors. It has no endpoint that lists backups: ``/v1/status``
-counts them and sums their size, and ``HEAD /v1/backup`` names the latest (``X-Revision``, ``X-etcd-Version``).
+The sidecar is not a raftops agent, but it authenticates its callers like one: an ACL token of the cluster in
+``X-Nomad-Token`` (management; operator:read for ``/v1/status``) or a client certificate from the cluster CA. It
+answers JSON labelled ``text/plain`` (as Go's net/http sniffs it) and plain-text errors. It has no endpoint that
+lists backups: ``/v1/status`` counts them and sums their size, and ``HEAD /v1/backup`` names the latest
+(``X-Revision``, ``X-etcd-Version``).
 The same RaftopsClient carries the requests, so TLS, timeouts, retries and error messages work as everywhere else.
 """
 
@@ -35,6 +37,11 @@ SIDECAR_ARGSPEC = {
         "default": DEFAULT_SIDECAR_URL,
         "fallback": (env_fallback, ["RAFTOPS_BACKUP_SIDECAR_ADDR"]),
     },
+    "sidecar_token": {
+        "type": "str",
+        "no_log": True,
+        "fallback": (env_fallback, ["RAFTOPS_BACKUP_SIDECAR_TOKEN"]),
+    },
 }
 
 
@@ -43,7 +50,11 @@ def sidecar_argument_spec():
 
 
 def sidecar_client(params, warn=None, timeout=None):
-    """A client of the sidecar: the sidecar URL, the TLS and retry options of the module, never the token."""
+    """A client of the sidecar: the sidecar URL, the TLS and retry options of the module, and ``sidecar_token``.
+
+    Without ``sidecar_token`` the module's ``token`` (the cluster's, as the sidecar checks it with the cluster) is
+    sent; an empty ``sidecar_token`` sends none (a client certificate is then the credential).
+    """
     settings = dict(
         (key, params.get(key))
         for key in ("ca_path", "client_cert", "client_key", "validate_certs", "timeout", "retries")
@@ -51,8 +62,11 @@ def sidecar_client(params, warn=None, timeout=None):
     settings["url"] = params.get("sidecar_url") or DEFAULT_SIDECAR_URL
     if timeout is not None:
         settings["timeout"] = timeout
+    settings["token"] = params.get("sidecar_token")
+    if settings["token"] is None:
+        settings["token"] = params.get("token")
     client = RaftopsClient(settings, warn=warn)
-    client.token = None  # the sidecar has no ACLs; the cluster's token stays with the cluster
+    client.token = settings["token"] or None  # an empty sidecar_token: no header at all
     return client
 
 

@@ -59,9 +59,11 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Back up before an upgrade
+- name: Back up before an upgrade (on the sidecar's host; the sidecar checks the management token with the cluster)
   raftops.cluster.backup:
-    sidecar_url: http://127.0.0.1:19999
+    sidecar_url: https://127.0.0.1:19999
+    ca_path: /etc/raftops/tls/ca.pem
+    token: "{{ raftops_management_token }}"
   register: backup
 
 - name: Show it
@@ -71,8 +73,19 @@ EXAMPLES = r"""
 - name: Would a backup be taken? (reads the cluster's state revision)
   raftops.cluster.backup:
     url: https://raft1.example.com:4646
-    token: "{{ raftops_operator_token }}"
+    sidecar_url: https://127.0.0.1:19999
+    ca_path: /etc/raftops/tls/ca.pem
+    token: "{{ raftops_management_token }}"
   check_mode: true
+
+- name: Back up while the cluster cannot check a token, with the sidecar's own client certificate (as root)
+  raftops.cluster.backup:
+    sidecar_url: https://127.0.0.1:19999
+    sidecar_token: ""
+    ca_path: /etc/raftops-backup/tls/ca.pem
+    client_cert: /etc/raftops-backup/tls/sidecar.pem
+    client_key: /etc/raftops-backup/tls/sidecar-key.pem
+  become: true
 """
 
 RETURN = r"""

@@ -45,9 +45,11 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read the sidecar's status
+- name: Read the sidecar's status (operator:read is enough)
   raftops.cluster.backup_info:
-    sidecar_url: http://127.0.0.1:19999
+    sidecar_url: https://127.0.0.1:19999
+    ca_path: /etc/raftops/tls/ca.pem
+    token: "{{ raftops_operator_token }}"
   register: backups
 
 - name: Alert when the last attempt failed
@@ -58,6 +60,8 @@ EXAMPLES = r"""
 - name: Is the latest backup current?
   raftops.cluster.backup_info:
     url: https://raft1.example.com:4646
+    sidecar_url: https://127.0.0.1:19999
+    ca_path: /etc/raftops/tls/ca.pem
     token: "{{ raftops_operator_token }}"
     compare_cluster: true
   register: current

@@ -3,6 +3,7 @@
 import os
 import time
 
+import pytest
 import testinfra.utils.ansible_runner
 from inside import http_get, management_token
 
@@ -10,7 +11,16 @@ RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVEN
 # site.yml: the raftops_backup group when it has hosts, else the first server.
 testinfra_hosts = RUNNER.get_hosts("raftops_backup") or RUNNER.get_hosts("raftops_servers")[:1]
 
-SIDECAR = "http://127.0.0.1:19999"
+# HTTPS with the sidecar's certificate from the cluster CA (the role's default), on loopback.
+SIDECAR = "https://127.0.0.1:19999"
+TLS = "/etc/raftops-backup/tls"
+CA = f"{TLS}/ca.pem"
+
+
+def get(host, path, token="", cert=False):
+    """GET from the sidecar inside the container: the token, the sidecar's own client certificate, or neither."""
+    files = {"cert": f"{TLS}/sidecar.pem", "key": f"{TLS}/sidecar-key.pem"} if cert else {}
+    return http_get(host, SIDECAR + path, token, timeout=30, cafile=CA, **files)
 
 
 def test_sidecar_running_and_enabled(host):
@@ -55,10 +65,34 @@ def test_sidecar_config_names_every_agent(host):
     assert "dir: /var/lib/raftops-backup" in config
     assert "port: 19999" in config
     assert config.count(":4646") == len(RUNNER.get_hosts("raftops_servers"))
+    assert config.count("https://") == len(RUNNER.get_hosts("raftops_servers"))
+    assert "http_tls:" in config
+    assert "insecure_no_auth: false" in config
+
+
+@pytest.mark.parametrize("path", ["/v1/status", "/v1/backup", "/v1/backupnow"])
+def test_sidecar_refuses_callers_without_credentials(host, path):
+    status, body = get(host, path)
+    assert status in (401, 403), (status, body)
+    status, body = get(host, path, token="00000000-0000-0000-0000-000000000000")
+    assert status in (401, 403), (status, body)
+
+
+def test_sidecar_accepts_the_management_token_and_its_client_certificate(host):
+    status, st = get(host, "/v1/status", token=management_token())
+    assert status == 200, st
+    status, st = get(host, "/v1/status", cert=True)
+    assert status == 200, st
+
+
+def test_sidecar_tls_files(host):
+    assert host.file(f"{TLS}/sidecar-key.pem").mode == 0o640
+    assert host.file(f"{TLS}/sidecar-key.pem").group == "raftops-backup"
+    assert host.run("openssl verify -CAfile %s %s", CA, f"{TLS}/sidecar.pem").rc == 0
 
 
 def test_sidecar_has_taken_a_backup(host):
-    status, st = http_get(host, SIDECAR + "/v1/status")
+    status, st = get(host, "/v1/status", token=management_token())
     assert status == 200, st
     assert st["backups"] >= 1, st
     assert "lastError" not in st, st
@@ -71,8 +105,13 @@ def test_sidecar_has_taken_a_backup(host):
 
 
 def test_sidecar_serves_the_latest_backup(host):
-    script = "import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).headers['X-etcd-Version'])"
-    cmd = host.run("python3 -c %s %s", script, SIDECAR + "/v1/backup")
+    script = (
+        "import ssl,sys,urllib.request\n"
+        "req = urllib.request.Request(sys.argv[1], headers={'X-Nomad-Token': sys.argv[3]})\n"
+        "ctx = ssl.create_default_context(cafile=sys.argv[2])\n"
+        "print(urllib.request.urlopen(req, context=ctx).headers['X-etcd-Version'])\n"
+    )
+    cmd = host.run("python3 -c %s %s %s %s", script, SIDECAR + "/v1/backup", CA, management_token())
     assert cmd.rc == 0, cmd.stderr
     assert cmd.stdout.strip().startswith("3.")
 
@@ -82,7 +121,7 @@ def test_sidecar_attempts_are_healthy(host):
     # backup or a skip, as the state is idle), and none failed.
     deadline = time.monotonic() + 150
     while True:
-        _status, metrics = http_get(host, SIDECAR + "/metrics")
+        _status, metrics = get(host, "/metrics", token=management_token())
         values = dict(
             line.rsplit(" ", 1) for line in metrics.splitlines() if line.startswith("raftops_backup_") and " " in line
         )

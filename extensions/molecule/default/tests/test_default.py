@@ -6,18 +6,16 @@ import time
 import inside
 import pytest
 import testinfra.utils.ansible_runner
-from inside import http_get
+from inside import CA, agent_address, http_get
 
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 SERVERS = RUNNER.get_hosts("raftops_servers")
 testinfra_hosts = SERVERS
 
-HTTP = "http://127.0.0.1:4646"
-
 
 def get_json(host, path, token=""):
-    """GET path from the local agent inside the container; returns (status, parsed body or text)."""
-    return http_get(host, HTTP + path, token, timeout=5)
+    """GET path from the host's own agent over HTTPS (its advertised address, the host's trust bundle)."""
+    return http_get(host, f"https://{agent_address(host)}:4646{path}", token, timeout=5, cafile=CA)
 
 
 def management_token():
@@ -93,6 +91,13 @@ def test_etcd_settings(host):
     assert env["ETCD_QUOTA_BACKEND_BYTES"] == '"2147483648"'
     members = env["ETCD_INITIAL_CLUSTER"].strip('"').split(",")
     assert sorted(m.split("=", 1)[0] for m in members) == sorted(SERVERS)
+    # The role's defaults: TLS with client certificates on both URLs, bound to the cluster's interface.
+    address = agent_address(host)
+    assert env["ETCD_CLIENT_CERT_AUTH"] == '"true"'
+    assert env["ETCD_PEER_CLIENT_CERT_AUTH"] == '"true"'
+    assert env["ETCD_LISTEN_CLIENT_URLS"] == f'"https://{address}:2379,https://127.0.0.1:2379"'
+    assert env["ETCD_LISTEN_PEER_URLS"] == f'"https://{address}:2380"'
+    assert all(m.split("=", 1)[1].startswith("https://") for m in members)
 
 
 def test_acl_bootstrapped_and_enforced(host):

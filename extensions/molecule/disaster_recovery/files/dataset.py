@@ -12,6 +12,7 @@ prefix. Prints a JSON summary; exits 1 on any difference.
 import argparse
 import json
 import random
+import ssl
 import sys
 import time
 import urllib.error
@@ -38,6 +39,9 @@ SAMPLES = [
 ]
 
 
+CONTEXT = None  # an SSL context with --ca-file, for agents on HTTPS
+
+
 def request(method, url, token, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method)
@@ -46,7 +50,7 @@ def request(method, url, token, body=None):
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(req, timeout=15) as resp:
+        with urllib.request.urlopen(req, timeout=15, context=CONTEXT) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
@@ -125,7 +129,11 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=19999)
+    parser.add_argument("--ca-file", default="", help="trust bundle for an https agent")
     args = parser.parse_args()
+    global CONTEXT
+    if args.ca_file:
+        CONTEXT = ssl.create_default_context(cafile=args.ca_file)
     with open(args.token_file) as f:
         token = f.read().strip()
     return write(args, token) if args.action == "write" else check(args, token)

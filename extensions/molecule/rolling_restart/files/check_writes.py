@@ -7,17 +7,18 @@ have applied. Prints a JSON summary; exits 1 when a write was lost.
 
 import argparse
 import json
+import ssl
 import sys
 import urllib.error
 import urllib.request
 
 
-def get(url, token, path):
+def get(url, token, path, context=None):
     req = urllib.request.Request(f"{url}/v1/var/{path}")
     if token:
         req.add_header("X-Nomad-Token", token)
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10, context=context) as resp:
             return json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
@@ -30,7 +31,9 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--token-file", default="")
     parser.add_argument("--record", required=True)
+    parser.add_argument("--ca-file", default="", help="trust bundle for an https agent")
     args = parser.parse_args()
+    context = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
     token = ""
     if args.token_file:
         with open(args.token_file) as f:
@@ -40,7 +43,7 @@ def main():
 
     exact, uncertain_applied, lost = 0, [], []
     for path, last in sorted(record["acked"].items()):
-        var = get(args.url, token, path)
+        var = get(args.url, token, path, context)
         value = None if var is None else var["Items"].get("value")
         if value == last["value"]:
             exact += 1
@@ -54,7 +57,7 @@ def main():
         "exact": exact,
         "uncertain_write_applied_later": uncertain_applied,
         "lost": lost,
-        "writer": {k: record[k] for k in ("counts", "errors", "seconds", "stopped_by")},
+        "writer": {k: record.get(k) for k in ("counts", "errors", "seconds", "stopped_by", "longest_gap_seconds")},
     }
     json.dump(summary, sys.stdout, sort_keys=True)
     print()

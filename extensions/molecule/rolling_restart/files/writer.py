@@ -9,7 +9,12 @@ sequence number. The outcome of every write is recorded:
 * uncertain (timeout, connection reset, HTTP 5xx): it may or may not have applied; its value is kept in the key's
   ``uncertain`` list, since the verifier must accept it as a final value too.
 
-The record is written as JSON to ``--out`` when the writer ends (also on SIGTERM).
+With ``--ca-file`` the agents are reached over HTTPS and verified with that trust bundle, read again whenever the file
+changes: a certificate rotation replaces it (old and new CA, then the new CA only) while the writer runs. A failed
+certificate check means the request never reached the agent, so it counts as refused.
+
+The record is written as JSON to ``--out`` when the writer ends (also on SIGTERM); it also holds the longest time
+between two acknowledged writes (``longest_gap_seconds``), which stays short while the cluster keeps its quorum.
 """
 
 import argparse
@@ -17,6 +22,7 @@ import json
 import os
 import random
 import signal
+import ssl
 import string
 import sys
 import time
@@ -32,14 +38,33 @@ def on_term(_signum, _frame):
     raise Stop
 
 
-def put(url, token, path, items, timeout):
+class TrustBundle:
+    """An SSL context from a CA file, rebuilt when the file's content changes (None without a file)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.stamp = None
+        self.context = None
+
+    def get(self):
+        if not self.path:
+            return None
+        st = os.stat(self.path)
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp != self.stamp:
+            self.context = ssl.create_default_context(cafile=self.path)
+            self.stamp = stamp
+        return self.context
+
+
+def put(url, token, path, items, timeout, context=None):
     body = json.dumps({"Namespace": "default", "Path": path, "Items": items}).encode()
     req = urllib.request.Request(f"{url}/v1/var/{path}", data=body, method="PUT")
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("X-Nomad-Token", token)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             resp.read()
             return "acked", resp.status
     except urllib.error.HTTPError as exc:
@@ -48,6 +73,9 @@ def put(url, token, path, items, timeout):
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, ConnectionRefusedError):
             return "refused", "connection refused"
+        if isinstance(exc.reason, ssl.SSLCertVerificationError):
+            # The handshake failed before the request was sent: it cannot have applied.
+            return "refused", f"certificate verify failed: {exc.reason.verify_message}"
         return "uncertain", repr(exc.reason)
     except (TimeoutError, ConnectionError, OSError) as exc:
         return "uncertain", repr(exc)
@@ -65,7 +93,9 @@ def main():
     parser.add_argument("--max-writes", type=int, default=50000)
     parser.add_argument("--interval", type=float, default=0.02, help="pause between writes (leave CPU to the cluster)")
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--ca-file", default="", help="trust bundle for https agents (re-read when it changes)")
     args = parser.parse_args()
+    bundle = TrustBundle(args.ca_file)
 
     token = ""
     if args.token_file:
@@ -81,7 +111,9 @@ def main():
         "counts": {"sent": 0, "acked": 0, "refused": 0, "uncertain": 0},
         "errors": {},
         "stopped_by": "",
+        "longest_gap_seconds": 0.0,
     }
+    last_ack = None
     rng = random.Random(4646)
     start = time.monotonic()
     agent = 0
@@ -104,7 +136,9 @@ def main():
             value = f"{seq}:{filler}"
             # A refused write never applied: try the next agent with the same value, a bounded number of times.
             for _attempt in range(len(args.url)):
-                outcome, detail = put(args.url[agent], token, path, {"seq": str(seq), "value": value}, args.timeout)
+                outcome, detail = put(
+                    args.url[agent], token, path, {"seq": str(seq), "value": value}, args.timeout, bundle.get()
+                )
                 record["counts"]["sent"] += 1
                 if outcome != "acked":
                     key = f"{outcome}: {detail}"
@@ -117,6 +151,10 @@ def main():
             if outcome == "acked":
                 record["counts"]["acked"] += 1
                 record["acked"][path] = {"seq": seq, "value": value}
+                now = time.monotonic()
+                if last_ack is not None:
+                    record["longest_gap_seconds"] = round(max(record["longest_gap_seconds"], now - last_ack), 2)
+                last_ack = now
             elif outcome == "uncertain":
                 record["counts"]["uncertain"] += 1
                 record["uncertain"].setdefault(path, []).append(value)
@@ -130,7 +168,7 @@ def main():
     with open(tmp, "w") as f:
         json.dump(record, f, indent=1, sort_keys=True)
     os.replace(tmp, args.out)
-    json.dump({k: record[k] for k in ("counts", "seconds", "stopped_by")}, sys.stdout)
+    json.dump({k: record[k] for k in ("counts", "seconds", "stopped_by", "longest_gap_seconds")}, sys.stdout)
     print()
     return 0 if record["counts"]["acked"] > 0 else 1
 

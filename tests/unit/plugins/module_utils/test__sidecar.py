@@ -50,10 +50,14 @@ def test_predict_applies_the_sidecars_rule(latest, revision, changed, refused):
         assert "another cluster's backups" in refusal
 
 
-def test_the_sidecar_client_never_carries_the_token(monkeypatch):
-    monkeypatch.setenv("RAFTOPS_TOKEN", "secret")
-    client = _sidecar.sidecar_client({"token": "secret", "url": "http://agent:4646", "timeout": 10, "retries": 1})
-    assert client.token is None
+def test_the_sidecar_client_sends_the_sidecar_token_else_the_cluster_token(monkeypatch):
+    monkeypatch.setenv("RAFTOPS_TOKEN", "from-env")
+    params = {"token": "cluster", "url": "http://agent:4646", "timeout": 10, "retries": 1}
+    client = _sidecar.sidecar_client(params)
+    assert client.token == "cluster"
     assert client.base_url == _sidecar.DEFAULT_SIDECAR_URL
+    assert _sidecar.sidecar_client(dict(params, sidecar_token="sidecar")).token == "sidecar"
+    # An empty sidecar_token sends nothing, not the cluster's token nor the environment's.
+    assert _sidecar.sidecar_client(dict(params, sidecar_token="")).token is None
     client = _sidecar.sidecar_client({"sidecar_url": "http://10.0.0.1:19999", "timeout": 10}, timeout=600)
     assert client.base_url == "http://10.0.0.1:19999" and client.timeout == 600
