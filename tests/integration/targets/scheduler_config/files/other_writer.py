@@ -8,9 +8,14 @@ changed, with ``?cas=<ModifyIndex>``, every ``PAUSE`` seconds: a busy operator s
 loop on the same machine can win every race for as long as it runs, which says nothing about the module).
 It prints one JSON line: how many writes it made, how many of its own CAS writes lost, and the last value it
 wrote, so the target can check that neither writer lost an update.
+
+    other_writer.py URL TOKEN SECONDS CA_FILE
+
+It talks HTTPS to the agent at URL and verifies its certificate with the cluster CA in CA_FILE.
 """
 
 import json
+import ssl
 import sys
 import time
 import urllib.request
@@ -19,25 +24,26 @@ PATH = "/v1/operator/scheduler/configuration"
 PAUSE = 0.1
 
 
-def call(url, token, method="GET", body=None, query=""):
+def call(context, url, token, method="GET", body=None, query=""):
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url + PATH + query, data=data, method=method, headers={"X-Nomad-Token": token})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:
         return json.load(response)
 
 
 def main():
-    url, token, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    url, token, seconds, ca_file = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+    context = ssl.create_default_context(cafile=ca_file)
     deadline = time.monotonic() + seconds
     writes = lost = 0
     last = None
     while time.monotonic() < deadline:
-        config = call(url, token)["SchedulerConfig"]
+        config = call(context, url, token)["SchedulerConfig"]
         value = 100 + writes % 50
         config["NodeLimitForFeasibilityChecks"] = value
         index = config.pop("ModifyIndex")
         config.pop("CreateIndex")
-        if call(url, token, "PUT", config, f"?cas={index}")["Updated"]:
+        if call(context, url, token, "PUT", config, f"?cas={index}")["Updated"]:
             writes += 1
             last = value
         else:

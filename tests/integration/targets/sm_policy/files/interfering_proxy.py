@@ -9,7 +9,12 @@ before that answer goes back to the client, the proxy itself updates the policy 
 seq_no it just read: a new description), --times times in all. The client's next write, based on the read it gets,
 therefore meets a real version conflict (HTTP 409) on the real server.
 
-    interfering_proxy.py --target http://127.0.0.71:4646 --token T --policy name --times 1 --state-file F
+    interfering_proxy.py --target https://127.0.0.71:4646 --ca-file CA --cert-file C --key-file K \
+        --token T --policy name --times 1 --state-file F
+
+TLS on both sides, as everywhere in the harness: the agent's certificate is verified with --ca-file (the cluster
+CA), and the proxy serves HTTPS on 127.0.0.1 with --cert-file/--key-file (clients verify it with the CA that
+issued them).
 
 Writes {"pid": ..., "port": ..., "interfered": n} to --state-file (updated after each interference) and exits after
 --lifetime seconds at the latest, so a failed test cannot leave it running.
@@ -18,6 +23,7 @@ Writes {"pid": ..., "port": ..., "interfered": n} to --state-file (updated after
 import argparse
 import json
 import os
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
@@ -34,6 +40,9 @@ class Server(ThreadingMixIn, HTTPServer):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--target", required=True)
+    parser.add_argument("--ca-file", required=True)
+    parser.add_argument("--cert-file", required=True)
+    parser.add_argument("--key-file", required=True)
     parser.add_argument("--token", default="")
     parser.add_argument("--policy", required=True)
     parser.add_argument("--times", type=int, default=1)
@@ -43,6 +52,7 @@ def main():
     policy_path = "/_plugins/_sm/policies/" + args.policy
     state = {"pid": os.getpid(), "port": 0, "interfered": 0}
     lock = threading.Lock()
+    upstream_tls = ssl.create_default_context(cafile=args.ca_file)
 
     def save_state():
         temp = args.state_file + ".tmp"
@@ -53,7 +63,7 @@ def main():
     def call(method, path, body=None, headers=None):
         request = Request(args.target.rstrip("/") + path, data=body, method=method, headers=headers or {})
         try:
-            response = urlopen(request, timeout=30)
+            response = urlopen(request, timeout=30, context=upstream_tls)
         except HTTPError as exc:
             return exc.code, dict(exc.headers.items()), exc.read()
         with response:
@@ -104,6 +114,10 @@ def main():
             pass
 
     server = Server(("127.0.0.1", 0), Handler)
+    serving_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving_tls.load_cert_chain(args.cert_file, args.key_file)
+    # The handshake happens in the handler's thread, on its first read (not in accept(), which would block the server).
+    server.socket = serving_tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     state["port"] = server.server_address[1]
     save_state()
     timer = threading.Timer(args.lifetime, server.shutdown)
