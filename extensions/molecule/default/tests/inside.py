@@ -23,11 +23,11 @@ _GET = (
 # negotiated), response (everything the server sent), error (the exception that ended it).
 # argv: host port path tls(0/1) cafile certfile keyfile token
 _PROBE = (
-    "import json,socket,ssl,sys\n"
+    "import json,re,socket,ssl,sys\n"
     "host, port, path, tls, cafile, cert, key, token = sys.argv[1:9]\n"
     "out = {}\n"
     "try:\n"
-    "    sock = socket.create_connection((host, int(port)), timeout=5)\n"
+    "    sock = socket.create_connection((host, int(port)), timeout=15)\n"
     "    if tls == '1':\n"
     "        ctx = ssl.create_default_context(cafile=cafile)\n"
     "        if cert: ctx.load_cert_chain(cert, key)\n"
@@ -41,6 +41,9 @@ _PROBE = (
     "        chunk = sock.recv(65536)\n"
     "        if not chunk: break\n"
     "        data += chunk\n"
+    "        head_end = data.find(b'\\r\\n\\r\\n')\n"
+    "        length = re.search(rb'(?im)^content-length: *(\\d+)', data[:head_end]) if head_end >= 0 else None\n"
+    "        if length and len(data) >= head_end + 4 + int(length.group(1)): break  # whole answer: no need to wait for close\n"
     "    out['response'] = data.decode(errors='replace')\n"
     "except (OSError, ValueError) as exc:\n"
     "    out['error'] = '%s: %s' % (type(exc).__name__, exc)\n"
