@@ -43,7 +43,8 @@ _PROBE = (
     "        data += chunk\n"
     "        head_end = data.find(b'\\r\\n\\r\\n')\n"
     "        length = re.search(rb'(?im)^content-length: *(\\d+)', data[:head_end]) if head_end >= 0 else None\n"
-    "        if length and len(data) >= head_end + 4 + int(length.group(1)): break  # whole answer: no need to wait for close\n"
+    # The whole answer has come: no need to wait for the server to close.
+    "        if length and len(data) >= head_end + 4 + int(length.group(1)): break\n"
     "    out['response'] = data.decode(errors='replace')\n"
     "except (OSError, ValueError) as exc:\n"
     "    out['error'] = '%s: %s' % (type(exc).__name__, exc)\n"
