@@ -1,4 +1,4 @@
-# Copied from ../shared/reference/get-pip-offline.py (shared reference notes, molecule-recipe.md section 5);
+# An offline stand-in for the get-pip.py bootstrap that ansible-test downloads;
 # only this header and one blank line (ruff format) were added. Kept in the repo so that a clean clone can run
 # ansible-test offline. scripts/ansible-sanity and scripts/ansible-units install it as
 # ~/.ansible/test/cache/get_pip_<pip version>.py, the bootstrap script ansible-test would otherwise download.
