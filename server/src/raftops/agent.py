@@ -29,6 +29,7 @@ from .store.etcd import Etcd
 from .store.gateway import EtcdError
 from .store.lease import Election, LeaseKeeper
 from .store.state import ALIVE, ELECTIONS, SERVERS, StateStore
+from .store.watch import WatchHub
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Agent:
         self.etcd = Etcd(config.etcd_endpoints, timeout=config.etcd_timeout, tls=tls)
         self.state = StateStore(self.etcd)
         self.acl = ACLResolver(self.state)  # behind raftops.acl.authorize when acl_enabled
+        self.watch = WatchHub(self.state)  # wakes blocking queries (api/blocking.py); watches start on first use
         self.server_id = load_server_id(config.data_dir)
         self.member_id = 0
         self.raft_address = config.advertise_raft
@@ -127,6 +129,7 @@ class Agent:
 
     def stop(self) -> None:
         self._stop.set()
+        self.watch.close()
         if self._http is not None:
             self._http.stop()
         for t in self._threads:

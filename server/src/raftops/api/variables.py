@@ -17,10 +17,10 @@ from werkzeug.wrappers import Request, Response
 from .. import acl, gotime
 from .. import variables as var
 from ..store.state import Item
-from . import gobody
+from . import blocking, gobody
 from .gobody import ANY, STRING, STRING_MAP, UINT64, BodyError, Struct
 from .http import App
-from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta
+from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta, text
 
 WRITE_ATTEMPTS = 5
 LOCK_PARAMS = ("lock-acquire", "lock-release", "lock-renew")
@@ -82,12 +82,28 @@ def register(app: App, agent: Any) -> None:
         raise NomadError(400, "Invalid method")
 
     def read(request: Request, path: str) -> Response:
+        query = blocking.parse(request)
         namespace = request_namespace(request)
         acl.authorize(agent, request, acl.VARIABLE_READ, namespace=namespace, path=path)
-        item = state.get(var.state_path(namespace, path)) if namespace != var.ALL_NAMESPACES else None
-        if item is None:
+        if namespace == var.ALL_NAMESPACES:
             raise NomadError(404, "variable not found")
-        return set_meta(json_response(var.decrypted(item)), query_meta(item.modify_index))
+        key = var.state_path(namespace, path)
+        rev, (found,) = state.read_many([(key, False)])
+        item = found[0] if found else None
+        if item is not None:
+            # A variable's index is its ModifyIndex: wait until it is rewritten (or deleted).
+            blocking.wait_for_change(request, agent, query, key, prefix=False, changed=item.modify_index > query.index)
+            return set_meta(json_response(var.decrypted(item)), query_meta(item.modify_index))
+        # Absent: the index is the read's revision (Nomad: the variables table's); wait for its creation.
+        blocking.wait_for_change(
+            request,
+            agent,
+            query,
+            key,
+            prefix=False,
+            changed=lambda: rev > query.index and agent.watch.changed_since(key, prefix=False, index=query.index),
+        )
+        return set_meta(text("variable not found", 404), query_meta(rev))
 
     def upsert(request: Request, path: str) -> Response:
         locks = [p for p in LOCK_PARAMS if p in request.args]
@@ -176,11 +192,26 @@ def register(app: App, agent: Any) -> None:
         except ValueError as exc:
             raise NomadError(400, "Expect a number for `per_page` query string parameter") from exc
         next_token = request.args.get("next_token", "")
+        query = blocking.parse(request)
         identity = acl.authorize(agent, request, acl.AUTHENTICATED)
-        if namespace == var.ALL_NAMESPACES:
-            rev, items = state.list(var.PREFIX)
-        else:
-            rev, items = state.list(var.state_path(namespace, prefix))
+        watched = var.PREFIX if namespace == var.ALL_NAMESPACES else var.state_path(namespace, prefix)
+        rev, items = state.list(watched)
+        # The list's index is the read's revision; it changed for the caller when an item under the
+        # prefix was written (its ModifyIndex shows it) or deleted (only the watch saw that) after it.
+        blocking.wait_for_change(
+            request,
+            agent,
+            query,
+            watched,
+            prefix=True,
+            changed=lambda: (
+                rev > query.index
+                and (
+                    any(i.modify_index > query.index for i in items)
+                    or agent.watch.changed_since(watched, prefix=True, index=query.index)
+                )
+            ),
+        )
         out = []
         for item in items:
             meta = var.metadata(item)

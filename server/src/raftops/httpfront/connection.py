@@ -9,7 +9,10 @@ The order of work for a request is what keeps the front sturdy:
 4. only then is the body read, on the loop (no thread waits on a slow sender), within
    ``body_timeout`` and the cap, and the handler runs again with it.
 
-Threads run handlers only; a response is written with backpressure and a stall timeout.
+Threads run handlers only; a response is written with backpressure and a stall timeout. A handler
+that waits for a change (a blocking query) raises :class:`~.wsgi.Suspend`: its thread goes back to
+the pool and the connection waits on the loop, holding no thread, until it is woken or times out;
+then the handler runs again.
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ from typing import TYPE_CHECKING, Any
 import h11
 
 from .limits import Phase, Tracked
-from .wsgi import Answer, BodyGate, BodyNeeded, BodyTooLarge, StreamInput, build_environ, call_app
+from .wsgi import (
+    RESUME_NOW,
+    Answer,
+    BodyGate,
+    BodyNeeded,
+    BodyTooLarge,
+    StreamInput,
+    Suspend,
+    build_environ,
+    call_app,
+)
 
 if TYPE_CHECKING:
     from .server import HTTPFront
@@ -245,13 +258,13 @@ class Connection:
         self.tracked.phase = Phase.BUSY
         if not has_body:
             self.h.next_event()  # the EndOfMessage of an empty body, so the connection can be reused
-            return await self._respond(await front.run(self._call, environ), head=head)
+            return await self._respond(await self._run_app(environ), head=head)
 
         # Phase 1: the handler without its body (token checks happen here).
         environ["wsgi.input"] = BodyGate()
         if chunked:
             environ["wsgi.input_terminated"] = True
-        first = await front.run(self._call, environ)
+        first = await self._run_app(environ)
         if first is not None:
             return await self._respond(first, head=head, close=True)
 
@@ -270,7 +283,7 @@ class Connection:
         again["CONTENT_LENGTH"] = str(len(body))
         again.pop("HTTP_TRANSFER_ENCODING", None)
         again.pop("wsgi.input_terminated", None)
-        return await self._respond(await front.run(self._call, again), head=head)
+        return await self._respond(await self._run_app(again), head=head)
 
     async def _streamed(self, environ: dict[str, Any], cap: int, head: bool) -> bool:
         loop = asyncio.get_running_loop()
@@ -284,7 +297,7 @@ class Connection:
         stream_input = StreamInput(pull)
         environ["wsgi.input"] = io.BufferedReader(stream_input, buffer_size=_READ)
         environ["wsgi.input_terminated"] = True
-        answer = await self.front.run(self._call, environ)
+        answer = await self._run_app(environ)
         if stream_input.exceeded:
             if answer is not None:
                 await self.front.run(answer[0].close)
@@ -292,13 +305,64 @@ class Connection:
             return await self._simple(413, f"Request body too large: the limit is {cap} bytes\n", head=head)
         return await self._respond(answer, head=head)
 
-    def _call(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
-        """In a worker thread: the app's answer and its first body bytes; None when it wants the body."""
+    async def _run_app(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
+        """The app's answer, after as many suspensions (blocking queries) as it asks for."""
+        while True:
+            result = await self.front.run(self._call, environ)
+            if not isinstance(result, Suspend):
+                return result
+            timed_out = await self._park(result)
+            environ = {k: v for k, v in environ.items() if not k.startswith("werkzeug.")}
+            if timed_out or self.front.stopping:
+                environ[RESUME_NOW] = True
+            self.tracked.phase = Phase.BUSY
+
+    async def _park(self, suspend: Suspend) -> bool:
+        """Wait, on the loop, until the handler's condition wakes us (False) or its time is up (True).
+
+        The peer may close meanwhile: its EOF ends the wait and the connection. Bytes it sends (a
+        pipelined next request) go to h11, which keeps them for the next cycle.
+        """
+        front = self.front
+        woken = asyncio.get_running_loop().create_future()
+        if front.stopping:
+            return True
+        disarm = suspend.arm(front.waker(woken))
+        front.parked.add(woken)
+        reading: asyncio.Task | None = None
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + max(suspend.timeout, 0.0)
+            while not woken.done():
+                left = deadline - loop.time()
+                if left <= 0:
+                    return True
+                if reading is None:
+                    reading = asyncio.ensure_future(self.reader.read(_READ))
+                await asyncio.wait((woken, reading), timeout=left, return_when=asyncio.FIRST_COMPLETED)
+                if reading.done():
+                    data = reading.result()
+                    reading = None
+                    if not data:
+                        raise _Closed()
+                    self.h.receive_data(data)
+            return False
+        finally:
+            front.parked.discard(woken)
+            if reading is not None:
+                reading.cancel()
+            disarm()
+
+    def _call(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | Suspend | None:
+        """In a worker thread: the app's answer and its first body bytes; None when it wants the body;
+        the :class:`Suspend` when the handler waits for a change."""
         try:
             answer = call_app(self.front.app, environ)
             chunks, done = answer.pull()
         except BodyNeeded:
             return None
+        except Suspend as suspend:
+            return suspend
         except Exception:
             log.exception("unhandled error serving %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
             answer = Answer(500, b"Internal Server Error", [_TEXT], iter(()))

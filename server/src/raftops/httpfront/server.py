@@ -169,6 +169,9 @@ class HTTPFront:
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task] = set()
+        self.parked: set[asyncio.Future] = set()  # requests suspended by their handler (blocking queries)
+        self._wakes: list[asyncio.Future] = []
+        self._wakes_lock = threading.Lock()
 
     # -- running -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -204,6 +207,9 @@ class HTTPFront:
         self.stopping = True
         if self._server is not None:
             self._server.close()
+        for woken in list(self.parked):  # suspended requests answer now, with what they have
+            if not woken.done():
+                woken.set_result(None)
         self.table.close_idle()
         tasks = list(self._connections)
         if tasks:
@@ -234,6 +240,30 @@ class HTTPFront:
             if policy is not None:
                 return policy
         return self.limits.max_body_bytes, False
+
+    def waker(self, woken: asyncio.Future) -> Callable[[], None]:
+        """A thread-safe function that resolves ``woken`` on the loop.
+
+        Wakes are batched: a thousand suspended requests woken by one change cost one call into the
+        loop, not a thousand.
+        """
+
+        def wake() -> None:
+            with self._wakes_lock:
+                first = not self._wakes
+                self._wakes.append(woken)
+            if first:
+                with contextlib.suppress(RuntimeError):  # RuntimeError: the loop is closed, the front stopped
+                    self._loop.call_soon_threadsafe(self._deliver_wakes)
+
+        return wake
+
+    def _deliver_wakes(self) -> None:
+        with self._wakes_lock:
+            wakes, self._wakes = self._wakes, []
+        for woken in wakes:
+            if not woken.done():
+                woken.set_result(None)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         environ = args[0] if args and isinstance(args[0], dict) else None

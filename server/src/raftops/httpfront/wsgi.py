@@ -33,6 +33,28 @@ class BodyNeeded(BaseException):  # noqa: N818 - a signal, not an error
     ``except Exception`` can swallow it."""
 
 
+# Set by the front when it runs a handler again after a :class:`Suspend` and wants an answer now
+# (the wait ran out, or the front is stopping): the handler must not suspend again.
+RESUME_NOW = "raftops.resume_now"
+
+
+class Suspend(BaseException):  # noqa: N818 - a signal, not an error
+    """Raised by a handler (in its worker thread) to give its thread back until something changes.
+
+    ``arm(wake)`` is called by the front on its event loop: it registers ``wake`` (callable from any
+    thread, any number of times) with whatever will signal the change and returns a function that
+    unregisters it. The front holds the connection, with no thread, until ``wake`` is called or
+    ``timeout`` seconds pass, then runs the handler again on the same environ (which the handler may
+    use to keep its own deadline); on a timeout it sets ``environ[RESUME_NOW]``. A BaseException, so
+    no handler's ``except Exception`` swallows it.
+    """
+
+    def __init__(self, arm: Callable[[Callable[[], None]], Callable[[], None]], timeout: float):
+        super().__init__()
+        self.arm = arm
+        self.timeout = timeout
+
+
 class BodyGate(io.RawIOBase):
     def readable(self) -> bool:
         return True
