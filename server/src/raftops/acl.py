@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request
 
 from . import aclpolicy, aclstore, gotime
 from .aclstore import ANONYMOUS_TOKEN, POLICY_PREFIX, SECRET_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
-from .api.nomad import NomadError
+from .errors import PermissionDenied
 from .store.state import Condition, Item, StateStore
 
 MANAGEMENT = "management"
@@ -110,7 +110,7 @@ def allowed(acl: aclpolicy.ACLObject, capability: str, **scope: Any) -> bool:
 
 
 def authorize(agent: Any, request: Request, capability: str, **scope: Any) -> Any:
-    """Allow or raise NomadError(403). With ACLs off (Nomad's default) everything is allowed (None)."""
+    """Allow or raise PermissionDenied (403). With ACLs off (Nomad's default) everything is allowed (None)."""
     if not agent.config.acl_enabled:
         return None
     secret = token_from(request)
@@ -121,7 +121,7 @@ def authorize(agent: Any, request: Request, capability: str, **scope: Any) -> An
         identity = agent.acl.resolve(secret)
         request.environ[REQUEST_IDENTITY] = (secret, identity)
     if not identity.allows(capability, **scope):
-        raise NomadError(403, PERMISSION_DENIED)
+        raise PermissionDenied(PERMISSION_DENIED)
     return identity
 
 
@@ -142,7 +142,7 @@ class ACLResolver:
     def authorize(self, secret: str, capability: str, **scope: Any) -> Identity:
         identity = self.resolve(secret)
         if not identity.allows(capability, **scope):
-            raise NomadError(403, PERMISSION_DENIED)
+            raise PermissionDenied(PERMISSION_DENIED)
         return identity
 
     def resolve(self, secret: str) -> Identity:
@@ -152,7 +152,7 @@ class ACLResolver:
         identity = self._revalidate(secret, cached) if cached is not None else self._load(secret)
         expires = identity.token.get("ExpirationTime")
         if not gotime.is_zero(expires) and gotime.parse_ns(expires) < time.time_ns():
-            raise NomadError(403, TOKEN_EXPIRED)
+            raise PermissionDenied(TOKEN_EXPIRED)
         with self._lock:
             self._cache[key] = identity
             self._cache.move_to_end(key)
@@ -172,14 +172,14 @@ class ACLResolver:
         digest = secret_hash(secret)
         mapping = self.state.get(SECRET_PREFIX + digest)
         if mapping is None:
-            raise NomadError(403, TOKEN_NOT_FOUND)
+            raise PermissionDenied(TOKEN_NOT_FOUND)
         accessor = mapping.value.decode(errors="replace")
         _, (tokens, policies) = self.state.read_many([(TOKEN_PREFIX + accessor, False), (POLICY_PREFIX, True)])
         if not tokens:
-            raise NomadError(403, TOKEN_NOT_FOUND)
+            raise PermissionDenied(TOKEN_NOT_FOUND)
         token = Stored.from_item(tokens[0])
         if token.doc.get("SecretHash") != digest:
-            raise NomadError(403, TOKEN_NOT_FOUND)  # a mapping that points at someone else's token
+            raise PermissionDenied(TOKEN_NOT_FOUND)  # a mapping that points at someone else's token
         identity = self._build(secret, token, policies)
         identity.secret_index = mapping.modify_index
         return identity
@@ -241,5 +241,4 @@ __all__ = [
     "authorize",
     "permits",
     "token_from",
-    "NomadError",
 ]

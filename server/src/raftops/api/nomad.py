@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from .. import __version__, acl, metrics
 from ..cluster import view
+from ..errors import DomainError
 from ..store.gateway import EtcdError
 from ..store.state import StateError
 from .http import App
@@ -24,13 +25,14 @@ from .http import App
 log = logging.getLogger(__name__)
 
 
-class NomadError(Exception):
-    """Nomad's CodedError: an HTTP status and a plain-text message."""
+class NomadError(DomainError):
+    """Nomad's CodedError: an HTTP status and a plain-text message, raised by the API layer itself.
+
+    The domain raises raftops.errors' categories instead; ``nomad_handler`` answers both the same way.
+    """
 
     def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, status=code)
 
 
 def text(message: str, status: int) -> Response:
@@ -85,8 +87,8 @@ def nomad_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
     def wrapper(request: Request, **kwargs: Any) -> Response:
         try:
             result = fn(request, **kwargs)
-        except NomadError as exc:
-            return text(exc.message, exc.code)
+        except DomainError as exc:  # NomadError, or a domain error (raftops.errors): its status, as text
+            return text(exc.message, exc.status)
         except (EtcdError, StateError) as exc:
             # Nomad reports RPC failures as 500 with the error text; "No cluster leader" when there is none.
             log.warning("%s %s failed: %s", request.method, request.path, exc)

@@ -16,6 +16,16 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from ..errors import (
+    DomainError,
+    UpstreamError,
+    illegal_argument,
+    parse_exception,
+    status_exception,
+    validation_failed,
+    version_conflict,
+)
+from ..sm.names import MAX_DOC_ID_BYTES, check_doc_id
 from . import jsonlimits
 
 log = logging.getLogger(__name__)
@@ -25,66 +35,15 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 RESPONSE_PARAMS = ("error_trace", "filter_path", "format", "human", "pretty")
 
 
-class OpenSearchError(Exception):
-    """An OpenSearchException as the REST layer renders it: status, ``type``, ``reason`` and extra fields."""
-
-    def __init__(self, status: int, type: str, reason: str | None, **extra: Any):  # noqa: A002 - upstream's name
-        super().__init__(reason)
-        self.status = status
-        self.type = type
-        self.reason = reason
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        cause = {"type": self.type, "reason": self.reason, **self.extra}
-        return {"error": {"root_cause": [dict(cause)], **cause}, "status": self.status}
-
-    @classmethod
-    def illegal(cls, reason: str) -> OpenSearchError:
-        return cls(400, "illegal_argument_exception", reason)
-
-    @classmethod
-    def parsing(cls, reason: str) -> OpenSearchError:
-        return cls(400, "parsing_exception", reason)
+# The OpenSearch family's domain error is raftops.errors.UpstreamError (the domain, sm/, names upstream's
+# exception types); here it is rendered. OpenSearchError is its name in this family.
+OpenSearchError = UpstreamError
 
 
-def illegal_argument(reason: str) -> OpenSearchError:
-    """IllegalArgumentException: 400 ``illegal_argument_exception``."""
-    return OpenSearchError.illegal(reason)
-
-
-def parse_exception(reason: str) -> OpenSearchError:
-    """OpenSearchParseException: 400 ``parse_exception``."""
-    return OpenSearchError(400, "parse_exception", reason)
-
-
-def status_exception(status: int, reason: str) -> OpenSearchError:
-    """OpenSearchStatusException: ``status_exception`` with the given status."""
-    return OpenSearchError(status, "status_exception", reason)
-
-
-def version_conflict(reason: str, index: str) -> OpenSearchError:
-    """VersionConflictEngineException: 409, with the index metadata OpenSearch adds."""
-    return OpenSearchError(409, "version_conflict_engine_exception", reason, index_uuid="_na_", shard="0", index=index)
-
-
-def validation_failed(*messages: str) -> OpenSearchError:
-    """ActionRequestValidationException: 400 ``Validation Failed: 1: ...;``."""
-    text = "".join(f"{i}: {m};" for i, m in enumerate(messages, 1))
-    return OpenSearchError(400, "action_request_validation_exception", f"Validation Failed: {text}")
-
-
-MAX_DOC_ID_BYTES = 512  # IndexRequest.validate: a document id is at most 512 bytes (UTF-8)
-
-
-def check_doc_id(doc_id: str) -> None:
-    """IndexRequest.validate's id length rule (400 ``Validation Failed``), before anything is written."""
-    size = len(doc_id.encode())
-    if size > MAX_DOC_ID_BYTES:
-        shown = doc_id if len(doc_id) <= 100 else doc_id[:100] + "..."
-        raise validation_failed(
-            f"id [{shown}] is too long, must be no longer than {MAX_DOC_ID_BYTES} bytes but was: {size}"
-        )
+def error_body(exc: UpstreamError) -> dict[str, Any]:
+    """BytesRestResponse's JSON for an error: ``{"error": {"root_cause": [cause], **cause}, "status": N}``."""
+    cause = {"type": exc.type, "reason": exc.reason, **exc.extra}
+    return {"error": {"root_cause": [dict(cause)], **cause}, "status": exc.status}
 
 
 def json_response(
@@ -96,7 +55,7 @@ def json_response(
 
 
 def error_response(request: Request | None, exc: OpenSearchError) -> Response:
-    return json_response(request, exc.body(), exc.status)
+    return json_response(request, error_body(exc), exc.status)
 
 
 def method_not_allowed(request: Request, allowed: Iterable[str]) -> Response:
@@ -238,7 +197,6 @@ def opensearch_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
     """Turn OpenSearchError, ACL denials and store failures into OpenSearch error JSON."""
     from ..store.gateway import EtcdError
     from ..store.state import StateError
-    from .nomad import NomadError
 
     @wraps(fn)
     def wrapper(request: Request, **kwargs: Any) -> Response:
@@ -246,9 +204,9 @@ def opensearch_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
             result = fn(request, **kwargs)
         except OpenSearchError as exc:
             return error_response(request, exc)
-        except NomadError as exc:  # raised by raftops.acl.authorize
-            kind = "security_exception" if exc.code == 403 else "status_exception"
-            return error_response(request, OpenSearchError(exc.code, kind, exc.message))
+        except DomainError as exc:  # an ACL denial (raftops.acl.authorize) or another category
+            kind = "security_exception" if exc.status == 403 else "status_exception"
+            return error_response(request, OpenSearchError(exc.status, kind, exc.message))
         except EtcdError as exc:
             log.warning("%s %s failed: %s", request.method, request.path, exc)
             if exc.unavailable:
@@ -269,9 +227,11 @@ def opensearch_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
 
 __all__ = [
     "CONTENT_TYPE",
+    "MAX_DOC_ID_BYTES",
     "OpenSearchError",
     "check_doc_id",
     "check_params",
+    "error_body",
     "error_response",
     "illegal_argument",
     "json_body",

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from croniter.croniter import CroniterBadDateError, CroniterError
 
-from ..api.opensearch import OpenSearchError, illegal_argument
+from ..errors import UpstreamError, illegal_argument
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _FIELDS = (
@@ -42,7 +42,7 @@ INTERVAL_UNITS = {"MILLIS": 1, "SECONDS": 1000, "MINUTES": 60_000, "HOURS": 3_60
 def zone(zone_id: Any) -> tzinfo:
     """``ZoneId.of(zone_id)`` with Java's error types."""
     if zone_id is None:
-        raise OpenSearchError(400, "null_pointer_exception", "zone")
+        raise UpstreamError(400, "null_pointer_exception", "zone")
     text = str(zone_id)
     if text in ("Z", "UTC", "GMT", "UT"):
         return ZoneInfo("UTC") if text != "Z" else UTC
@@ -50,7 +50,7 @@ def zone(zone_id: Any) -> tzinfo:
     if m and (m.group(1) or len(text) > 1):
         hours, minutes, seconds = int(m.group(3)), int(m.group(4) or 0), int(m.group(5) or 0)
         if hours > 18:
-            raise OpenSearchError(
+            raise UpstreamError(
                 400,
                 "date_time_exception",
                 f"Zone offset hours not in valid range: value {hours} is not in the range -18 to 18",
@@ -58,11 +58,11 @@ def zone(zone_id: Any) -> tzinfo:
         sign = -1 if m.group(2) == "-" else 1
         return timezone(sign * timedelta(hours=hours, minutes=minutes, seconds=seconds), text)
     if not _REGION_ID.fullmatch(text):
-        raise OpenSearchError(400, "date_time_exception", f"Invalid ID for region-based ZoneId, invalid format: {text}")
+        raise UpstreamError(400, "date_time_exception", f"Invalid ID for region-based ZoneId, invalid format: {text}")
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
-        raise OpenSearchError(400, "zone_rules_exception", f"Unknown time-zone ID: {text}") from None
+        raise UpstreamError(400, "zone_rules_exception", f"Unknown time-zone ID: {text}") from None
 
 
 def _check_value(field: str, raw: str, low: int, high: int, names: dict[str, int]) -> None:
@@ -77,7 +77,7 @@ def _check_value(field: str, raw: str, low: int, high: int, names: dict[str, int
 
 def _check_field(part: str, field: str, low: int, high: int, names: dict[str, int]) -> None:
     if part.endswith(","):
-        raise OpenSearchError.illegal(f"Invalid field value! Trailing commas not permitted! '{part}'")
+        raise UpstreamError.illegal(f"Invalid field value! Trailing commas not permitted! '{part}'")
     for item in part.split(","):
         base, slash, step = item.partition("/")
         if slash and (not step.isdigit() or int(step) == 0):
@@ -93,7 +93,7 @@ def _check_field(part: str, field: str, low: int, high: int, names: dict[str, in
 def check_expression(expression: Any) -> str:
     """cron-utils' UNIX parser: the checks and messages a policy write gets back."""
     if expression is None:
-        raise OpenSearchError(400, "null_pointer_exception", "Expression must not be null")
+        raise UpstreamError(400, "null_pointer_exception", "Expression must not be null")
     text = re.sub(r"\s+", " ", str(expression)).strip()
     if not text:
         raise illegal_argument("Empty expression!")
@@ -188,13 +188,11 @@ def _long(value: Any, field: str) -> int:
 def parse_schedule(doc: Any, *, allow_interval: bool = False) -> CronSchedule | IntervalSchedule:
     """``ScheduleParser.parse``: the first key decides; unknown keys are upstream's 400s."""
     if not isinstance(doc, dict):
-        raise OpenSearchError.parsing(
-            f"Failed to parse object: expecting token of type [START_OBJECT] but found {doc!r}"
-        )
+        raise UpstreamError.parsing(f"Failed to parse object: expecting token of type [START_OBJECT] but found {doc!r}")
     for key, value in doc.items():
         if key == "cron":
             if not isinstance(value, dict):
-                raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
+                raise UpstreamError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
             expression = tz_id = delay = None
             for field, item in value.items():
                 if field == "expression":
@@ -211,7 +209,7 @@ def parse_schedule(doc: Any, *, allow_interval: bool = False) -> CronSchedule | 
             return CronSchedule(text, str(tz_id), delay)
         if key == "interval" and allow_interval:
             if not isinstance(value, dict):
-                raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
+                raise UpstreamError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
             start, period, unit = None, 0, None
             for field, item in value.items():
                 if field == "start_time":

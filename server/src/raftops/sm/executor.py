@@ -20,7 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..api.opensearch import OpenSearchError
+from ..errors import UpstreamError
 from ..repository import RepositoryError
 from ..store.gateway import EtcdError
 from ..store.state import Item, StateError
@@ -48,7 +48,7 @@ class PolicyContext:
     def list_snapshots(self, patterns: list[str]) -> list[SnapshotInfo]:
         try:
             records = self.service.snapshots.records(self.policy.repository)
-        except OpenSearchError as exc:
+        except UpstreamError as exc:
             raise SnapshotError(exc.reason) from None
         except (RepositoryError, EtcdError, StateError, OSError) as exc:
             raise SnapshotError(str(exc)) from None
@@ -65,7 +65,7 @@ class PolicyContext:
         metadata["sm_policy"] = policy.name  # SMUtils.addSMPolicyInSnapshotMetadata
         try:
             self.service.snapshots.start(policy.repository, name, metadata)
-        except OpenSearchError as exc:
+        except UpstreamError as exc:
             raise SnapshotError(exc.reason) from None
         except (RepositoryError, EtcdError, StateError, OSError) as exc:
             raise SnapshotError(str(exc)) from None
@@ -73,7 +73,7 @@ class PolicyContext:
     def delete_snapshots(self, names: list[str]) -> None:
         try:
             self.service.snapshots.delete(self.policy.repository, names)
-        except OpenSearchError as exc:
+        except UpstreamError as exc:
             raise SnapshotError(exc.reason) from None
         except (RepositoryError, EtcdError, StateError, OSError) as exc:
             raise SnapshotError(str(exc)) from None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..api.opensearch import OpenSearchError, illegal_argument
+from ..errors import UpstreamError, illegal_argument, validation_failed
 
 # org.opensearch.core.common.Strings.INVALID_FILENAME_CHARS, in the order the docs print the set.
 INVALID_FILENAME_CHARS = ("\\", "/", "*", "?", '"', "<", ">", "|", " ", ",")
 INVALID_FILENAME_TEXT = "[" + ", ".join(INVALID_FILENAME_CHARS) + "]"
 POLICY_DOC_SUFFIX = "-sm-policy"
 MAX_BLOB_NAME = 255
+MAX_DOC_ID_BYTES = 512  # IndexRequest.validate: a document id is at most 512 bytes (UTF-8)
 _BLOB_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
 ARCHIVE_SUFFIX = ".tar.gz"
 INFO_SUFFIX = ".json"
@@ -25,6 +26,16 @@ def has_control_character(name: str) -> bool:
     """C0/C1 controls and DEL (Unicode category Cc): upstream would store them and then fail to send the
     ``Location`` header or to write a snapshot's file, so raftops refuses them before any write."""
     return any(unicodedata.category(c) == "Cc" for c in name)
+
+
+def check_doc_id(doc_id: str) -> None:
+    """IndexRequest.validate's id length rule (400 ``Validation Failed``), before anything is written."""
+    size = len(doc_id.encode())
+    if size > MAX_DOC_ID_BYTES:
+        shown = doc_id if len(doc_id) <= 100 else doc_id[:100] + "..."
+        raise validation_failed(
+            f"id [{shown}] is too long, must be no longer than {MAX_DOC_ID_BYTES} bytes but was: {size}"
+        )
 
 
 def check_policy_name(name: str) -> str:
@@ -55,8 +66,8 @@ def policy_doc_id(name: str) -> str:
     return name + POLICY_DOC_SUFFIX
 
 
-def invalid_snapshot_name(repository: str, snapshot: str, why: str) -> OpenSearchError:
-    return OpenSearchError(
+def invalid_snapshot_name(repository: str, snapshot: str, why: str) -> UpstreamError:
+    return UpstreamError(
         400, "invalid_snapshot_name_exception", f"[{repository}:{snapshot}] Invalid snapshot name [{snapshot}], {why}"
     )
 
@@ -87,9 +98,9 @@ def check_snapshot_name(repository: str, name: str) -> str:
     return name
 
 
-def repository_error(repository: str, message: str, status: int = 500) -> OpenSearchError:
+def repository_error(repository: str, message: str, status: int = 500) -> UpstreamError:
     """RepositoryException: ``[<name>] <message>`` (a 500 in OpenSearch unless a subclass says otherwise)."""
-    return OpenSearchError(status, "repository_exception", f"[{repository}] {message}")
+    return UpstreamError(status, "repository_exception", f"[{repository}] {message}")
 
 
 def check_repository_name(name: str) -> str:

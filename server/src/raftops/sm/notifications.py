@@ -31,9 +31,10 @@ from urllib.parse import quote, urlsplit
 
 import urllib3
 
-from ..api.opensearch import OpenSearchError, check_doc_id, illegal_argument, status_exception, version_conflict
+from ..errors import UpstreamError, illegal_argument, status_exception, version_conflict
 from ..store.state import Condition, StateStore, Write
 from . import schema
+from .names import check_doc_id
 
 CONFIGS = "notifications/configs/"
 CONFIG_INDEX = ".opensearch-notifications-config"
@@ -74,7 +75,7 @@ def _path(config_id: str) -> str:
     return CONFIGS + quote(config_id, safe="")
 
 
-def not_found(config_id: str) -> OpenSearchError:
+def not_found(config_id: str) -> UpstreamError:
     return status_exception(404, f"NotificationConfig {config_id} not found")
 
 
@@ -110,7 +111,7 @@ def parse_config(doc: Any, config_id: str = "", current: dict[str, Any] | None =
     ``current``: the channel's stored config on an update, whose header values a mask sent back keeps.
     """
     if not isinstance(doc, dict):
-        raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
+        raise UpstreamError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
     name = config_type = webhook = None
     description = ""
     enabled = True
@@ -147,7 +148,7 @@ def parse_config(doc: Any, config_id: str = "", current: dict[str, Any] | None =
 
 def _webhook(doc: Any, config_id: str = "", current_headers: dict[str, str] | None = None) -> dict[str, Any]:
     if not isinstance(doc, dict):
-        raise OpenSearchError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
+        raise UpstreamError.parsing("Failed to parse object: expecting token of type [START_OBJECT]")
     url = None
     headers: dict[str, str] = {}
     method = "POST"

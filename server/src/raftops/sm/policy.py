@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..api.opensearch import OpenSearchError, illegal_argument, parse_exception
+from ..errors import UpstreamError, illegal_argument, parse_exception
 from . import cron, datefmt, schema, timevalue
 from .cron import CronSchedule, IntervalSchedule
 
@@ -145,7 +145,7 @@ def _tv(value: timevalue.TimeValue, exact: bool) -> str:
 # -- parsing ---------------------------------------------------------------------------------------
 def _object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise OpenSearchError.parsing(f"Failed to parse object [{what}]: expecting token of type [START_OBJECT]")
+        raise UpstreamError.parsing(f"Failed to parse object [{what}]: expecting token of type [START_OBJECT]")
     return value
 
 
@@ -226,7 +226,7 @@ def _notification(value: Any) -> Notification:
             ids = None
             for ck, cv in _object(item, "channel").items():
                 if ck != "id":
-                    raise OpenSearchError(  # upstream: a 500; the client's mistake, so a 400 here
+                    raise UpstreamError(  # upstream: a 500; the client's mistake, so a 400 here
                         400, "illegal_state_exception", f"Unexpected field: {ck}, while parsing Channel destination"
                     )
                 ids = cv
@@ -252,7 +252,7 @@ def _millis(value: Any) -> int | None:
 
 
 def parse(body: dict[str, Any], name: str, now_ms: int) -> Policy:
-    """SMPolicy.parse followed by its ``init`` checks; raises OpenSearchError with upstream's message."""
+    """SMPolicy.parse followed by its ``init`` checks; raises UpstreamError with upstream's message."""
     schema.check(schema.POLICY, body)
     description = creation = deletion = snapshot_config = last_updated = enabled_time = job_schedule = None
     notification = None

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.opensearch import OpenSearchError, validation_failed
+from ..errors import UpstreamError, validation_failed
 from ..repository import Repository, RepositoryError, open_repository
 from ..store.state import StateStore
 from . import schema
@@ -36,8 +36,8 @@ class RepositoryDef:
         return {"type": self.type, "settings": self.settings}
 
 
-def missing(name: str) -> OpenSearchError:
-    return OpenSearchError(404, "repository_missing_exception", f"[{name}] missing")
+def missing(name: str) -> UpstreamError:
+    return UpstreamError(404, "repository_missing_exception", f"[{name}] missing")
 
 
 def _setting_text(value: Any) -> str:
@@ -91,7 +91,7 @@ class Repositories:
         defn = RepositoryDef(name, str(kind), settings)
         try:
             repo = self.open(defn, cache=False)
-        except OpenSearchError as exc:
+        except UpstreamError as exc:
             # Upstream answers a bad definition with a 500 RepositoryException; here it is the client's 400.
             if exc.type == "repository_exception" and exc.status == 500:
                 exc.status = 400
@@ -171,7 +171,7 @@ class Repositories:
                 raise RepositoryError("the probe blob read back differs from what was written")
             repo.delete(probe)
         except (RepositoryError, OSError) as exc:
-            raise OpenSearchError(
+            raise UpstreamError(
                 500,
                 "repository_verification_exception",
                 f"[{defn.name}] path is not accessible on this agent: {exc}",

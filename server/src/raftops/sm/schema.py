@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from ..api.opensearch import illegal_argument
+from ..errors import illegal_argument
 
 _INT = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\s*[+-]?\d+\s*$"}]}
 _BOOL = {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}

@@ -1,7 +1,7 @@
 """One SM service per agent: the clock, stores, snapshots, notifications and the executor duty.
 
-The API families (sm, snapshot_repos, notifications) share it through :func:`of`, which creates
-it on first use and registers the executor in ``agent.duties``.
+raftops.agent builds it (``agent.sm``) and lists its executor with the other cluster duties; the API
+families (sm, snapshot_repos, notifications) reach it through :func:`of`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ class SMService:
         )
         self.snapshots = Snapshots(agent, self.repositories, self.clock)
         self.notifications = Notifications(agent.state)
-        self.executor = Executor(self)
-        agent.duties.append(self.executor)
+        self.executor = Executor(self)  # a cluster duty: raftops.agent lists it
 
 
 _services: weakref.WeakKeyDictionary[Any, SMService] = weakref.WeakKeyDictionary()
@@ -40,6 +39,10 @@ _lock = threading.Lock()
 
 
 def of(agent: Any) -> SMService:
+    """The agent's SM service (``agent.sm``); one made on first use for an agent built without one."""
+    built = getattr(agent, "sm", None)
+    if isinstance(built, SMService):
+        return built
     with _lock:
         service = _services.get(agent)
         if service is None:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import __version__
-from ..api.opensearch import OpenSearchError
+from ..errors import UpstreamError
 from ..repository import Repository, RepositoryError
 from ..repository.base import BlobNotFound
 from ..snapshot import archive, service
@@ -137,8 +137,8 @@ class Record:
         return out
 
 
-def missing(repository: str, snapshot: str) -> OpenSearchError:
-    return OpenSearchError(404, "snapshot_missing_exception", f"[{repository}:{snapshot}] is missing")
+def missing(repository: str, snapshot: str) -> UpstreamError:
+    return UpstreamError(404, "snapshot_missing_exception", f"[{repository}:{snapshot}] is missing")
 
 
 @dataclass
@@ -214,13 +214,13 @@ class Snapshots:
         return rec
 
     def records(self, repository: str) -> list[Record]:
-        """Every snapshot in the repository, running ones included, oldest first. Raises OpenSearchError."""
+        """Every snapshot in the repository, running ones included, oldest first. Raises UpstreamError."""
         _, repo = self._open(repository)
         running = self._running(repository)  # before the repository: see the module docstring
         try:
             blobs = repo.list()
         except RepositoryError as exc:
-            raise OpenSearchError(
+            raise UpstreamError(
                 500, "repository_exception", f"[{repository}] could not list snapshots: {exc}"
             ) from None
         found: dict[str, Record] = {}
@@ -230,7 +230,7 @@ class Snapshots:
             try:
                 rec = self._read_record(repo, blob.name, blob.size, blob.modified)
             except RepositoryError as exc:
-                raise OpenSearchError(500, "repository_exception", f"[{repository}] {exc}") from None
+                raise UpstreamError(500, "repository_exception", f"[{repository}] {exc}") from None
             if rec is not None:
                 found[rec.snapshot] = rec
         for name, rec in running.items():
@@ -278,12 +278,12 @@ class Snapshots:
         lease = getattr(self.agent, "lease", None)
         try:
             if lease is None or not lease.healthy.is_set():
-                raise OpenSearchError(503, "status_exception", "this agent has no liveness lease yet; try again")
+                raise UpstreamError(503, "status_exception", "this agent has no liveness lease yet; try again")
             # On the agent's lease: if the agent dies, the marker goes and the snapshot is no longer listed.
             self.agent.etcd.put(
                 self._running_key(repository, snapshot), json.dumps(record.to_json()).encode(), lease=lease.lease_id
             )
-        except (EtcdError, OpenSearchError):
+        except (EtcdError, UpstreamError):
             with self._lock:
                 self._tasks.pop((repository, snapshot), None)
             raise
@@ -362,7 +362,7 @@ class Snapshots:
         chosen = self.select(repository, list(patterns))
         for rec in chosen:
             if rec.state == "IN_PROGRESS":
-                raise OpenSearchError(
+                raise UpstreamError(
                     503,
                     "concurrent_snapshot_execution_exception",
                     f"[{repository}:{rec.snapshot}] cannot delete a snapshot while it is being created",
@@ -373,7 +373,7 @@ class Snapshots:
                 repo.delete(names.info_blob(rec.snapshot))
                 repo.delete(names.archive_blob(rec.snapshot))
             except RepositoryError as exc:
-                raise OpenSearchError(
+                raise UpstreamError(
                     500, "repository_exception", f"[{repository}] failed to delete snapshot [{rec.snapshot}]: {exc}"
                 ) from None
             with self._lock:
@@ -389,7 +389,7 @@ class Snapshots:
         if not recs:
             raise missing(repository, snapshot)
         if recs[0].state != "SUCCESS":
-            raise OpenSearchError(
+            raise UpstreamError(
                 400,
                 "snapshot_restore_exception",
                 f"[{repository}:{snapshot}] cannot restore a snapshot in state [{recs[0].state}]",
@@ -400,11 +400,11 @@ class Snapshots:
                 size = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") and _is_file(f) else None
                 verified = archive.verify(archive.file_chunks(f), tmp_dir=self._tmp_dir(), compressed_size=size)
         except BlobNotFound:  # deleted since it was listed: the snapshot is gone, not broken
-            raise OpenSearchError(404, "snapshot_missing_exception", f"[{repository}:{snapshot}] is missing") from None
+            raise UpstreamError(404, "snapshot_missing_exception", f"[{repository}:{snapshot}] is missing") from None
         except (RepositoryError, archive.ArchiveError) as exc:
-            raise OpenSearchError(500, "snapshot_restore_exception", reason + str(exc)) from None
+            raise UpstreamError(500, "snapshot_restore_exception", reason + str(exc)) from None
         with verified:
             try:
                 return service.restore(self.agent.state, verified)
             except (RestoreError, StateError) as exc:
-                raise OpenSearchError(500, "snapshot_restore_exception", reason + str(exc)) from None
+                raise UpstreamError(500, "snapshot_restore_exception", reason + str(exc)) from None

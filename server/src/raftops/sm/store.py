@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..api.opensearch import OpenSearchError, status_exception, version_conflict
+from ..errors import UpstreamError, status_exception, version_conflict
 from ..store.state import Condition, Item, StateStore, Write
 from .metadata import Metadata
 from .names import policy_doc_id
@@ -87,7 +87,7 @@ class PolicyStore:
         for item in policies:
             try:
                 stored = _policy_from(item, now_ms)
-            except (OpenSearchError, ValueError, KeyError) as exc:  # one bad document must not stop the others
+            except (UpstreamError, ValueError, KeyError) as exc:  # one bad document must not stop the others
                 log.error("ignoring unreadable SM policy %s: %s", item.path, exc)
                 continue
             out[stored.name] = (stored, item)

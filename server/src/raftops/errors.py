@@ -1,0 +1,129 @@
+"""Domain errors: what the packages below HTTP raise, and all that the API families map to a wire format.
+
+The domain (``acl/``, ``sm/``, ``cluster/``, ``snapshot/``, ``variables``) knows nothing of HTTP. It raises
+one of the errors below; each API family turns them into its upstream's wire format and nothing else:
+
+- ``api/nomad.py`` answers a :class:`DomainError` as Nomad's ``CodedError``: its :attr:`~DomainError.status`
+  and the :attr:`~DomainError.reason` as ``text/plain``;
+- ``api/opensearch.py`` answers an :class:`UpstreamError` as OpenSearch's ``BytesRestResponse`` JSON, and any
+  other :class:`DomainError` as a ``security_exception`` (403) or a ``status_exception``.
+
+The categories (:class:`Invalid`, :class:`PermissionDenied`, :class:`NotFound`, :class:`Conflict`,
+:class:`Unavailable`) carry their status. :class:`UpstreamError` is for the domains that reproduce an
+upstream's own exception names (the OpenSearch snapshot-management plugin's ``illegal_argument_exception``,
+``version_conflict_engine_exception``, ...): the name, the status and the reason are part of the behaviour
+that the domain reproduces, so the domain picks them and the API only renders them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """The base of every domain error: a status (the category, as an HTTP status number) and a reason."""
+
+    status: int = 500
+
+    def __init__(self, reason: str | None, *, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        if status is not None:
+            self.status = status
+
+    @property
+    def message(self) -> str:
+        return "" if self.reason is None else str(self.reason)
+
+    @property
+    def code(self) -> int:
+        return self.status
+
+
+class Invalid(DomainError):
+    """The request is not valid (a 400 in every family)."""
+
+    status = 400
+
+
+class PermissionDenied(DomainError):
+    """The caller may not do this (ACL): a 403."""
+
+    status = 403
+
+
+class NotFound(DomainError):
+    """The thing named does not exist: a 404."""
+
+    status = 404
+
+
+class Conflict(DomainError):
+    """A compare-and-set lost or the thing already exists: a 409."""
+
+    status = 409
+
+
+class Unavailable(DomainError):
+    """The cluster cannot answer now (no leader, no lease yet): a 503."""
+
+    status = 503
+
+
+class UpstreamError(DomainError):
+    """An error named as the upstream names its exception: status, ``type``, ``reason`` and extra fields."""
+
+    def __init__(self, status: int, type: str, reason: str | None, **extra: Any):  # noqa: A002 - upstream's name
+        super().__init__(reason, status=status)
+        self.type = type
+        self.extra = extra
+
+    @classmethod
+    def illegal(cls, reason: str) -> UpstreamError:
+        return cls(400, "illegal_argument_exception", reason)
+
+    @classmethod
+    def parsing(cls, reason: str) -> UpstreamError:
+        return cls(400, "parsing_exception", reason)
+
+
+def illegal_argument(reason: str) -> UpstreamError:
+    """IllegalArgumentException: 400 ``illegal_argument_exception``."""
+    return UpstreamError.illegal(reason)
+
+
+def parse_exception(reason: str) -> UpstreamError:
+    """OpenSearchParseException: 400 ``parse_exception``."""
+    return UpstreamError(400, "parse_exception", reason)
+
+
+def status_exception(status: int, reason: str) -> UpstreamError:
+    """OpenSearchStatusException: ``status_exception`` with the given status."""
+    return UpstreamError(status, "status_exception", reason)
+
+
+def version_conflict(reason: str, index: str) -> UpstreamError:
+    """VersionConflictEngineException: 409, with the index metadata OpenSearch adds."""
+    return UpstreamError(409, "version_conflict_engine_exception", reason, index_uuid="_na_", shard="0", index=index)
+
+
+def validation_failed(*messages: str) -> UpstreamError:
+    """ActionRequestValidationException: 400 ``Validation Failed: 1: ...;``."""
+    text = "".join(f"{i}: {m};" for i, m in enumerate(messages, 1))
+    return UpstreamError(400, "action_request_validation_exception", f"Validation Failed: {text}")
+
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Invalid",
+    "NotFound",
+    "PermissionDenied",
+    "Unavailable",
+    "UpstreamError",
+    "illegal_argument",
+    "parse_exception",
+    "status_exception",
+    "validation_failed",
+    "version_conflict",
+]
