@@ -1,7 +1,7 @@
 """One SM service per agent: the clock, stores, snapshots, notifications and the executor duty.
 
-raftops.agent builds it (``agent.sm``) and lists its executor with the other cluster duties; the API
-families (sm, snapshot_repos, notifications) reach it through :func:`of`.
+The API families (sm, snapshot_repos, notifications) share it through :func:`of`, which creates
+it on first use and registers the executor in ``agent.duties``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ class SMService:
         )
         self.snapshots = Snapshots(agent, self.repositories, self.clock)
         self.notifications = Notifications(agent.state)
-        self.executor = Executor(self)  # a cluster duty: raftops.agent lists it
+        self.executor = Executor(self)
+        agent.duties.append(self.executor)
 
 
 _services: weakref.WeakKeyDictionary[Any, SMService] = weakref.WeakKeyDictionary()
@@ -39,10 +40,6 @@ _lock = threading.Lock()
 
 
 def of(agent: Any) -> SMService:
-    """The agent's SM service (``agent.sm``); one made on first use for an agent built without one."""
-    built = getattr(agent, "sm", None)
-    if isinstance(built, SMService):
-        return built
     with _lock:
         service = _services.get(agent)
         if service is None:
