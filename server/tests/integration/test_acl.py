@@ -12,8 +12,8 @@ import nomad
 import pytest
 from raftops import gotime
 from raftops import license as lic
-from raftops.aclstore import ACLStore, Stored, token_hash
 from raftops.localcluster import LocalCluster
+from raftops.store.acl import ACLStore, Stored, token_hash
 from raftops.store.etcd import Etcd
 from raftops.store.state import StateStore
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 import urllib3
-from raftops.aclstore import ACLStore, token_hash
 from raftops.localcluster import LocalCluster
 from raftops.snapshot import archive
 from raftops.snapshot.statebin import StateRecord
 from raftops.store import generations
+from raftops.store.acl import ACLStore, token_hash
 from raftops.store.etcd import Etcd, op_put
 from raftops.store.generations import GENERATION_SEQ, RESTORES, RestoreError
 from raftops.store.state import DATA, POINTER, StateStore, Write

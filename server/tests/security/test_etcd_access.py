@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from raftops.aclstore import SECRET_PREFIX
+from raftops.store.acl import SECRET_PREFIX
 from raftops.store.state import StateStore
 
 from .secure import SecureCluster, closing_all, read_answer, start_secure_cluster

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from raftops import aclpolicy as ap
+from raftops.acl import policy as ap
 
 RULES = """
 namespace "default" {

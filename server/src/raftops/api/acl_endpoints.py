@@ -17,8 +17,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .. import acl, aclpolicy, godur, gotime
-from ..aclstore import (
+from .. import acl, godur, gotime, jsonlimits
+from ..acl import policy as aclpolicy
+from ..store.acl import (
     ACLS_DISABLED_TOKEN,
     ANONYMOUS_TOKEN,
     CLIENT,
@@ -32,7 +33,7 @@ from ..aclstore import (
     token_stub,
     token_view,
 )
-from . import gobody, jsonlimits
+from . import gobody
 from .gobody import ANY, BOOL, STRING, STRINGS, BodyError, Struct
 from .http import App
 from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta

@@ -13,8 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from .. import godur, govalidate
-from . import jsonlimits
+from .. import godur, govalidate, jsonlimits
 
 BOOL, UINT64, UINT, INT64, STRING, DURATION = "bool", "uint64", "uint", "int64", "string", "duration"
 STRINGS, STRING_MAP, ANY = "[]string", "map[string]string", "any"

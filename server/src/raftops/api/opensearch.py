@@ -16,6 +16,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from .. import jsonlimits
 from ..errors import (
     DomainError,
     UpstreamError,
@@ -26,7 +27,6 @@ from ..errors import (
     version_conflict,
 )
 from ..sm.names import MAX_DOC_ID_BYTES, check_doc_id
-from . import jsonlimits
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from .. import aclpolicy
+from ..acl import policy as aclpolicy
 from ..httpfront import PEER_CERT
 from .agents import AgentError, AgentPool
 

@@ -17,7 +17,7 @@ from typing import Any
 import hcl2
 from hcl2 import SerializationOptions
 
-from .api import jsonlimits
+from .. import jsonlimits
 
 DENY, READ, LIST, WRITE, SCALE = "deny", "read", "list", "write", "scale"
 LEVELS = (DENY, READ, WRITE, SCALE)

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .store.state import Condition, Item, StateStore, Write, WriteResult
+from .state import Condition, Item, StateStore, Write, WriteResult
 
 POLICY_PREFIX = "acl/policy/"
 TOKEN_PREFIX = "acl/token/"

@@ -28,10 +28,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from . import aclpolicy, aclstore, gotime
-from .aclstore import ANONYMOUS_TOKEN, POLICY_PREFIX, SECRET_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
-from .errors import PermissionDenied
-from .store.state import Condition, Item, StateStore
+from .. import gotime
+from ..errors import PermissionDenied
+from ..store import acl as aclstore
+from ..store.acl import ANONYMOUS_TOKEN, POLICY_PREFIX, SECRET_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
+from ..store.state import Condition, Item, StateStore
+from . import policy as aclpolicy
 
 MANAGEMENT = "management"
 OPERATOR_READ = "operator:read"
