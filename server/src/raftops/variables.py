@@ -4,7 +4,9 @@ Rules from nomad/structs/variables.go: paths match ``^[a-zA-Z0-9-_~/]{1,128}$``;
 ``nomad`` directory only ``nomad/jobs...``, ``nomad/sentinel...`` and ``nomad/job-templates/<name>``
 are allowed; the items (keys plus values, in bytes) are limited to 64 KiB; a write may not target
 the wildcard namespace ``*``. Each variable is one state key ``vars/<namespace>/<path>`` holding
-``{"Namespace", "Path", "Items", "CreateTime", "ModifyTime"}`` (times in Unix nanoseconds).
+``{"Namespace", "Path", "Items", "ModifyTime"}`` (times in Unix nanoseconds); its CreateTime is in a
+sibling key (store/variables.py) so that a write is one etcd round trip. Values written before that
+carry ``CreateTime`` themselves, which is read when the sibling is missing.
 """
 
 from __future__ import annotations
@@ -79,27 +81,33 @@ def state_path(namespace: str, path: str) -> str:
     return f"{PREFIX}{namespace}/{path}"
 
 
-def encode(namespace: str, path: str, items: dict[str, str], create_time: int, modify_time: int) -> bytes:
-    doc = {"Namespace": namespace, "Path": path, "Items": items, "CreateTime": create_time, "ModifyTime": modify_time}
+def encode(namespace: str, path: str, items: dict[str, str], modify_time: int) -> bytes:
+    doc = {"Namespace": namespace, "Path": path, "Items": items, "ModifyTime": modify_time}
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
-def metadata(item: Item) -> dict[str, Any]:
-    """Nomad's VariableMetadata (the list form: no items)."""
+def legacy_create_time(value: bytes) -> int:
+    """CreateTime as variables written before store/variables.py kept it in a sibling key stored it."""
+    return int(json.loads(value).get("CreateTime", 0) or 0)
+
+
+def metadata(item: Item, create_time: int | None = None) -> dict[str, Any]:
+    """Nomad's VariableMetadata (the list form: no items). ``create_time``: from the sibling key
+    (store/variables.py); None takes the one inside the value (variables written before it)."""
     doc = json.loads(item.value)
     return {
         "Namespace": doc["Namespace"],
         "Path": doc["Path"],
         "CreateIndex": item.create_index,
-        "CreateTime": doc.get("CreateTime", 0),
+        "CreateTime": doc.get("CreateTime", 0) if create_time is None else create_time,
         "ModifyIndex": item.modify_index,
         "ModifyTime": doc.get("ModifyTime", 0),
     }
 
 
-def decrypted(item: Item, with_items: bool = True) -> dict[str, Any]:
+def decrypted(item: Item, with_items: bool = True, create_time: int | None = None) -> dict[str, Any]:
     """Nomad's VariableDecrypted: metadata plus ``Items`` (omitted when empty or not readable)."""
-    out = metadata(item)
+    out = metadata(item, create_time)
     items = json.loads(item.value).get("Items") or {}
     if with_items and items:
         out["Items"] = items

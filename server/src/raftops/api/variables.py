@@ -3,7 +3,8 @@
 Semantics from command/agent/variable_endpoint.go and nomad/variables_endpoint.go: a CAS conflict is
 409 with the conflicting variable as the body (its ``Items`` only if the caller may read it; a
 "zero value" when the expected variable does not exist), ``cas=0`` means "must not exist", DELETE
-answers 204. Each write is one etcd txn guarded by the key's mod_revision. Variable locks
+answers 204. Each read and each write is one etcd request (store/variables.py); GETs are Nomad
+blocking queries (``?index=&wait=``, api/blocking.py). Variable locks
 (``?lock-acquire`` ...) are not supported. ACL: variables read/write/destroy per namespace and path;
 the list shows only the paths the caller may list.
 """
@@ -16,13 +17,12 @@ from werkzeug.wrappers import Request, Response
 
 from .. import acl, gotime
 from .. import variables as var
-from ..store.state import Item
+from ..store.variables import Stored, VariableStore
 from . import blocking, gobody
 from .gobody import ANY, STRING, STRING_MAP, UINT64, BodyError, Struct
 from .http import App
 from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta, text
 
-WRITE_ATTEMPTS = 5
 LOCK_PARAMS = ("lock-acquire", "lock-release", "lock-renew")
 VARIABLE = Struct(
     "VariableDecrypted",
@@ -59,14 +59,15 @@ def request_namespace(request: Request, body_namespace: str = "") -> str:
 
 
 def register(app: App, agent: Any) -> None:
-    state = agent.state
+    store = VariableStore(agent.state, var.legacy_create_time)
 
-    def conflict(identity: Any, namespace: str, path: str, current: Item | None) -> Response:
+    def conflict(identity: Any, namespace: str, path: str, current: Stored | None) -> Response:
         if current is None:
             body, index = var.zero_value(namespace, path), 0
         else:
             readable = acl.permits(identity, acl.VARIABLE_READ, namespace=namespace, path=path)
-            body, index = var.decrypted(current, with_items=readable), current.modify_index
+            body = var.decrypted(current.item, with_items=readable, create_time=current.create_time)
+            index = current.item.modify_index
         return set_index(json_response(body, status=409), index)
 
     @nomad_handler
@@ -88,12 +89,13 @@ def register(app: App, agent: Any) -> None:
         if namespace == var.ALL_NAMESPACES:
             raise NomadError(404, "variable not found")
         key = var.state_path(namespace, path)
-        rev, (found,) = state.read_many([(key, False)])
-        item = found[0] if found else None
-        if item is not None:
+        rev, stored = store.read(key)
+        if stored is not None:
+            item = stored.item
             # A variable's index is its ModifyIndex: wait until it is rewritten (or deleted).
             blocking.wait_for_change(request, agent, query, key, prefix=False, changed=item.modify_index > query.index)
-            return set_meta(json_response(var.decrypted(item)), query_meta(item.modify_index))
+            body = var.decrypted(item, create_time=stored.create_time)
+            return set_meta(json_response(body), query_meta(item.modify_index))
         # Absent: the index is the read's revision (Nomad: the variables table's); wait for its creation.
         blocking.wait_for_change(
             request,
@@ -132,30 +134,20 @@ def register(app: App, agent: Any) -> None:
         error = var.validate(namespace, path, items)
         if error:
             raise NomadError(400, error)
-        key = var.state_path(namespace, path)
-        for _ in range(WRITE_ATTEMPTS):
-            current = state.get(key)
-            expected = current.modify_index if current is not None else 0
-            if cas is not None and cas != expected:
-                return conflict(identity, namespace, path, current)
-            now = gotime.now_ns()
-            created = var.decrypted(current)["CreateTime"] if current is not None else now
-            res = state.put(key, var.encode(namespace, path, items, created, now), cas=expected)
-            if res.succeeded:
-                out = {
-                    "Namespace": namespace,
-                    "Path": path,
-                    "CreateIndex": current.create_index if current is not None else res.index,
-                    "CreateTime": created,
-                    "ModifyIndex": res.index,
-                    "ModifyTime": now,
-                    "Items": items,
-                }
-                return set_index(json_response(out), res.index)
-            if cas is not None:
-                return conflict(identity, namespace, path, res.current)
-            # A plain write lost a race with another writer: read again and write over it.
-        raise NomadError(500, "the variable kept changing while it was being written; try again")
+        now = gotime.now_ns()
+        res = store.write(var.state_path(namespace, path), var.encode(namespace, path, items, now), now, cas=cas)
+        if not res.succeeded:
+            return conflict(identity, namespace, path, res.current)
+        out = {
+            "Namespace": namespace,
+            "Path": path,
+            "CreateIndex": res.create_index,
+            "CreateTime": res.create_time,
+            "ModifyIndex": res.index,
+            "ModifyTime": now,
+            "Items": items,
+        }
+        return set_index(json_response(out), res.index)
 
     def delete(request: Request, path: str) -> Response:
         namespace = request_namespace(request)
@@ -163,22 +155,10 @@ def register(app: App, agent: Any) -> None:
         identity = acl.authorize(agent, request, acl.VARIABLE_DESTROY, namespace=namespace, path=path)
         if namespace == var.ALL_NAMESPACES:
             raise NomadError(400, 'can not target wildcard ("*")namespace')
-        key = var.state_path(namespace, path)
-        for _ in range(WRITE_ATTEMPTS):
-            rev, (found,) = state.read_many([(key, False)])
-            current = found[0] if found else None
-            if current is None:
-                if cas is not None and cas != 0:
-                    return conflict(identity, namespace, path, None)
-                return set_index(empty(204), rev)  # nothing to delete: no write
-            if cas is not None and cas != current.modify_index:
-                return conflict(identity, namespace, path, current)
-            res = state.delete(key, cas=current.modify_index)
-            if res.succeeded:
-                return set_index(empty(204), res.index)
-            if cas is not None:
-                return conflict(identity, namespace, path, res.current)
-        raise NomadError(500, "the variable kept changing while it was being deleted; try again")
+        res = store.delete(var.state_path(namespace, path), cas=cas)
+        if not res.succeeded:
+            return conflict(identity, namespace, path, res.current)
+        return set_index(empty(204), res.index)
 
     @nomad_handler
     def variables(request: Request) -> Any:
@@ -195,7 +175,7 @@ def register(app: App, agent: Any) -> None:
         query = blocking.parse(request)
         identity = acl.authorize(agent, request, acl.AUTHENTICATED)
         watched = var.PREFIX if namespace == var.ALL_NAMESPACES else var.state_path(namespace, prefix)
-        rev, items = state.list(watched)
+        rev, found = store.list(watched)
         # The list's index is the read's revision; it changed for the caller when an item under the
         # prefix was written (its ModifyIndex shows it) or deleted (only the watch saw that) after it.
         blocking.wait_for_change(
@@ -207,14 +187,14 @@ def register(app: App, agent: Any) -> None:
             changed=lambda: (
                 rev > query.index
                 and (
-                    any(i.modify_index > query.index for i in items)
+                    any(s.item.modify_index > query.index for s in found)
                     or agent.watch.changed_since(watched, prefix=True, index=query.index)
                 )
             ),
         )
         out = []
-        for item in items:
-            meta = var.metadata(item)
+        for stored in found:
+            meta = var.metadata(stored.item, stored.create_time)
             if not meta["Path"].startswith(prefix):
                 continue
             if acl.permits(identity, acl.VARIABLE_LIST, namespace=meta["Namespace"], path=meta["Path"]):
