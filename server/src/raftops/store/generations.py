@@ -28,11 +28,14 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .etcd import MAX_TXN_OPS, cmp_create, cmp_mod, cmp_value, op_delete, op_get, op_put
 from .gateway import EtcdError, prefix_end
-from .state import CLUSTER, DATA, POINTER, TOUCHED, StateStore
+from .keys import CLUSTER, DATA, POINTER, TOUCHED
+
+if TYPE_CHECKING:  # state.py calls this module; it only reads a StateStore
+    from .state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -26,19 +26,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import generations
 from .etcd import Etcd, KeyValue, cmp_create, cmp_mod, op_delete, op_get, op_put
 from .gateway import EtcdError, prefix_end
-
-SCHEMA_VERSION = 1
-ROOT = b"/raftops/v1/"
-CLUSTER = ROOT + b"cluster/"
-POINTER = CLUSTER + b"generation"
-TOUCHED = CLUSTER + b"state-touched"  # rewritten by every state txn: its mod_revision is the state revision
-SERVERS = CLUSTER + b"servers/"
-DATA = ROOT + b"data/"
-EPHEMERAL = b"/raftops-ephemeral/v1/"
-ALIVE = EPHEMERAL + b"alive/"
-ELECTIONS = EPHEMERAL + b"election/"
+from .keys import ALIVE, CLUSTER, DATA, ELECTIONS, EPHEMERAL, POINTER, ROOT, SCHEMA_VERSION, SERVERS, TOUCHED  # noqa: F401 - re-exported
 
 _MAX_POINTER_RETRIES = 5
 _PAGE_TIMEOUT = 30.0  # one snapshot page can take seconds to marshal on a busy member
@@ -228,16 +219,12 @@ class StateStore:
 
         Written under a new generation, then one pointer flip; see generations.py.
         """
-        from . import generations
-
         if workers is None:
             return generations.restore(self, records)
         return generations.restore(self, records, workers=workers)
 
     def collect_garbage(self) -> list[str]:
         """Delete generations left behind by crashed restores; returns their names."""
-        from . import generations
-
         return generations.collect_garbage(self)
 
     @staticmethod
