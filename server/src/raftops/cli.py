@@ -9,16 +9,15 @@ import argparse
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .config import Config, ConfigError, env_overrides
+from .process import setup_logging, wait_for_signal
 
 
 def _flag(parser: argparse.ArgumentParser, name: str, **kwargs: Any) -> None:
@@ -64,26 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(level: str) -> None:
-    level = level.upper()
-    py_level = {"TRACE": logging.DEBUG, "WARN": logging.WARNING}.get(level, getattr(logging, level, logging.INFO))
-    logging.basicConfig(level=py_level, stream=sys.stderr, format="%(asctime)s [%(levelname)s] %(name)s: %(message)s")
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
-
-
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-
-    def handle(signum: int, _frame: Any) -> None:
-        logging.getLogger("raftops").info("caught signal %s, shutting down", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-    while not stop.wait(0.5):
-        pass
-
-
 def run_agent(args: argparse.Namespace) -> int:
     from .agent import Agent
 
@@ -110,7 +89,7 @@ def run_agent(args: argparse.Namespace) -> int:
         agent.stop()
         return 1
     try:
-        _wait_for_signal()
+        wait_for_signal()
     finally:
         agent.stop()
     return 0
@@ -153,7 +132,7 @@ def run_dev(config_path: str | None, overrides: dict[str, Any]) -> int:
             spec.client_url,
             tmp,
         )
-        _wait_for_signal()
+        wait_for_signal()
         return 0
     except ConfigError as exc:
         print(f"raftops: {exc}", file=sys.stderr)

@@ -86,8 +86,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from ..backup.config import SidecarConfig
     from ..backup.sidecar import Sidecar, SidecarStartError
-    from ..cli import _wait_for_signal, setup_logging
     from ..config import ConfigError
+    from ..process import setup_logging, wait_for_signal
 
     try:
         config = SidecarConfig.load(args.config, overrides_from(args))
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("raftops.backup").error("backup sidecar failed to start: %s", exc)
         return 1
     try:
-        _wait_for_signal()
+        wait_for_signal()
     finally:
         sidecar.stop()
     return 0
