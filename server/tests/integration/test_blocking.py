@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from collections.abc import Iterator
 
 import pytest
 from raftops.localcluster import LocalCluster
 
-from .nomadhttp import call
+from .nomadhttp import call, started_cluster
 
 
 def var_url(cluster: LocalCluster, path: str, node: int = 0) -> str:
@@ -130,3 +131,59 @@ def test_many_parked_queries_hold_no_thread_and_all_answer_after_one_write(local
         second = put(local_cluster, "block/many", "2")
         answers = [w.result(timeout=60) for w in waiting]
     assert {(r.status_code, r.json()["ModifyIndex"]) for r in answers} == {(200, second["ModifyIndex"])}
+
+
+@pytest.fixture(scope="module")
+def acl_cluster(cluster_root) -> Iterator[tuple[LocalCluster, str]]:
+    with started_cluster(cluster_root, "blocking-acl", {"acl_enabled": True}) as cluster:
+        resp = call("POST", f"{cluster.nodes[0].api}/v1/acl/bootstrap")
+        assert resp.status_code == 200, resp.text
+        yield cluster, resp.json()["SecretID"]
+
+
+def test_acl_policy_reads_and_lists_block(acl_cluster) -> None:
+    cluster, mgmt = acl_cluster
+    api = cluster.nodes[0].api
+    rules = 'namespace "default" { policy = "read" }'
+    assert call("POST", f"{api}/v1/acl/policy/p1", token=mgmt, body={"Name": "p1", "Rules": rules}).status_code == 200
+    resp = call("GET", f"{api}/v1/acl/policy/p1", token=mgmt)
+    index = int(resp.headers["X-Nomad-Index"])
+    listed = call("GET", f"{api}/v1/acl/policies", token=mgmt)
+    list_index = int(listed.headers["X-Nomad-Index"])
+    assert call("GET", f"{api}/v1/acl/policies", token=mgmt, params={"index": "x"}).text == "Invalid index"
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        one = pool.submit(call, "GET", f"{api}/v1/acl/policy/p1", token=mgmt, params={"index": index, "wait": "60s"})
+        many = pool.submit(
+            call, "GET", f"{api}/v1/acl/policies", token=mgmt, params={"index": list_index, "wait": "60s"}
+        )
+        time.sleep(1.0)
+        assert not one.done() and not many.done()
+        body = {"Name": "p1", "Description": "changed", "Rules": rules}
+        assert call("POST", f"{cluster.nodes[1].api}/v1/acl/policy/p1", token=mgmt, body=body).status_code == 200
+        resp, listed = one.result(timeout=30), many.result(timeout=30)
+    assert resp.status_code == 200 and resp.json()["Description"] == "changed"
+    assert int(resp.headers["X-Nomad-Index"]) > index
+    assert listed.status_code == 200 and int(listed.headers["X-Nomad-Index"]) > list_index
+
+
+def test_acl_token_reads_and_lists_block(acl_cluster) -> None:
+    cluster, mgmt = acl_cluster
+    api = cluster.nodes[0].api
+    created = call("POST", f"{api}/v1/acl/token", token=mgmt, body={"Name": "t", "Type": "management"}).json()
+    accessor = created["AccessorID"]
+    index = created["ModifyIndex"]
+    listed = call("GET", f"{api}/v1/acl/tokens", token=mgmt)
+    list_index = int(listed.headers["X-Nomad-Index"])
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        one = pool.submit(
+            call, "GET", f"{api}/v1/acl/token/{accessor}", token=mgmt, params={"index": index, "wait": "60s"}
+        )
+        many = pool.submit(call, "GET", f"{api}/v1/acl/tokens", token=mgmt, params={"index": list_index, "wait": "60s"})
+        time.sleep(1.0)
+        assert not one.done() and not many.done()
+        body = {"AccessorID": accessor, "Name": "renamed", "Type": "management"}
+        assert call("POST", f"{api}/v1/acl/token/{accessor}", token=mgmt, body=body).status_code == 200
+        resp, listed = one.result(timeout=30), many.result(timeout=30)
+    assert resp.status_code == 200 and resp.json()["Name"] == "renamed"
+    assert int(resp.headers["X-Nomad-Index"]) > index
+    assert listed.status_code == 200 and int(listed.headers["X-Nomad-Index"]) > list_index

@@ -24,6 +24,8 @@ from ..store.acl import (
     ANONYMOUS_TOKEN,
     CLIENT,
     MANAGEMENT,
+    POLICY_PREFIX,
+    TOKEN_PREFIX,
     ACLStore,
     Stored,
     policy_hash,
@@ -33,7 +35,7 @@ from ..store.acl import (
     token_stub,
     token_view,
 )
-from . import gobody
+from . import blocking, gobody
 from .gobody import ANY, BOOL, STRING, STRINGS, BodyError, Struct
 from .http import App
 from .nomad import NomadError, empty, json_response, nomad_handler, query_meta, set_index, set_meta
@@ -238,12 +240,32 @@ def register(app: App, agent: Any) -> None:
         view = token_view(Stored(doc, res.index, res.index), secret)
         return set_index(json_response(view), res.index)
 
+    def wait_for_list(request: Request, query: blocking.Query, path: str, rev: int, items: list[Stored]) -> None:
+        """Nomad blocks ACL lists on the table's index: answer once an item under ``path`` changed."""
+        blocking.wait_for_change(
+            request,
+            agent,
+            query,
+            path,
+            prefix=True,
+            changed=lambda: (
+                max(rev, 1) > query.index
+                and (
+                    any(i.modify_index > query.index for i in items)
+                    or agent.watch.changed_since(path, prefix=True, index=query.index)
+                )
+            ),
+        )
+
     # -- policies ---------------------------------------------------------------------------------
     @nomad_handler
     def policies(request: Request) -> Any:
+        query = blocking.parse(request)
         require_enabled()
         identity = caller(request, acl.AUTHENTICATED)
-        rev, items = store.policies(request.args.get("prefix", ""))
+        prefix = request.args.get("prefix", "")
+        rev, items = store.policies(prefix)
+        wait_for_list(request, query, POLICY_PREFIX + prefix, rev, items)
         allowed = _policy_filter(identity)
         out = [policy_stub(p) for p in items if allowed(p.doc["Name"])]
         index = max(rev, 1)
@@ -256,6 +278,7 @@ def register(app: App, agent: Any) -> None:
         if name == "":
             raise NomadError(400, "Missing Policy Name")
         if request.method == "GET":
+            query = blocking.parse(request)
             require_enabled()
             identity = caller(request, acl.AUTHENTICATED)
             if name != "anonymous" and not _policy_filter(identity)(name):
@@ -263,6 +286,8 @@ def register(app: App, agent: Any) -> None:
             stored = store.policy(name)
             if stored is None:
                 raise NomadError(404, "ACL policy not found")
+            changed = stored.modify_index > query.index
+            blocking.wait_for_change(request, agent, query, POLICY_PREFIX + name, prefix=False, changed=changed)
             out = stored.with_indexes()
             out["RulesJSON"] = aclpolicy.parse(out["Rules"], strict=False).rules_json()
             return set_meta(json_response(_policy_view(out)), query_meta(stored.modify_index))
@@ -309,9 +334,12 @@ def register(app: App, agent: Any) -> None:
     # -- tokens -----------------------------------------------------------------------------------
     @nomad_handler
     def tokens(request: Request) -> Any:
+        query = blocking.parse(request)
         require_enabled()
         caller(request, acl.MANAGEMENT)
-        rev, items = store.tokens(request.args.get("prefix", ""))
+        prefix = request.args.get("prefix", "")
+        rev, items = store.tokens(prefix)
+        wait_for_list(request, query, TOKEN_PREFIX + prefix, rev, items)
         global_only = request.args.get("global", "").lower() == "true"
         items.sort(key=lambda t: (t.create_index, t.doc["AccessorID"]))
         if request.args.get("reverse", "").lower() == "true":
@@ -332,6 +360,7 @@ def register(app: App, agent: Any) -> None:
         if accessor == "":
             raise NomadError(400, "Missing Token Accessor")
         if request.method == "GET":
+            query = blocking.parse(request)
             require_enabled()
             identity = caller(request, acl.AUTHENTICATED)
             stored = store.token(accessor)
@@ -340,6 +369,8 @@ def register(app: App, agent: Any) -> None:
                 raise NomadError(403, acl.PERMISSION_DENIED)
             if stored is None:
                 raise NomadError(404, "ACL token not found")
+            changed = stored.modify_index > query.index
+            blocking.wait_for_change(request, agent, query, TOKEN_PREFIX + accessor, prefix=False, changed=changed)
             view = token_view(stored, identity.secret if own else "")
             return set_meta(json_response(view), query_meta(stored.modify_index))
         if request.method in ("PUT", "POST"):
