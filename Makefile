@@ -36,6 +36,7 @@ lint:
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/ansible-lint
 	$(BIN)/python scripts/check-argument-specs
+	cd server && lint-imports
 
 format:
 	$(BIN)/ruff check --fix $(PY_SOURCES)
@@ -55,6 +56,12 @@ units:
 
 test-server:
 	$(BIN)/pytest -q -p no:cacheprovider server/tests
+
+# Golden fixtures (tests/fixtures/golden/): the server's answers that the collection's mirrors of server rules
+# are tested against (docs/design.md, "Collection mirrors"). Run after changing one of those server rules.
+.PHONY: goldens
+goldens:
+	$(BIN)/python -m raftops.goldens tests/fixtures/golden
 
 test-collection:
 	scripts/collection-integration

@@ -61,7 +61,7 @@ class LimitsConfig:
     http_workers: int = 32
 
     def front(self):  # -> raftops.httpfront.FrontLimits (imported here to keep config import-light)
-        from .httpfront import FrontLimits
+        from .httpfront.limits import FrontLimits
 
         return FrontLimits(
             max_conns=self.http_max_conns,

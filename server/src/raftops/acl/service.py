@@ -24,15 +24,16 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
-
-from werkzeug.wrappers import Request
+from typing import TYPE_CHECKING, Any
 
 from .. import gotime
 from ..errors import PermissionDenied
 from ..store import acl as aclstore
 from ..store.acl import ANONYMOUS_TOKEN, POLICY_PREFIX, SECRET_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
 from ..store.state import Condition, Item, StateStore
+
+if TYPE_CHECKING:  # a request is read for its headers and environ only: the domain knows no HTTP library
+    from werkzeug.wrappers import Request
 from . import policy as aclpolicy
 
 MANAGEMENT = "management"
