@@ -58,6 +58,21 @@ def test_packaged_single_node_member_never_ran(host):
     assert not host.file("/usr/sbin/policy-rc.d").exists
 
 
+def test_member_runs_the_packaged_etcd_and_its_tools_are_there(host):
+    # The package's binary (server_etcd_source: package), whether the image had it or the role installed it.
+    assert "path=/usr/bin/etcd " in host.check_output("systemctl show --property=ExecStart --value etcd")
+    binary = host.check_output("/usr/bin/etcd --version").splitlines()[0].split()[-1]
+    with host.sudo():
+        status, running = http_get(host, "https://127.0.0.1:2379/version", cafile=CA, cert=inside.CERT, key=inside.KEY)
+    assert status == 200
+    assert running["etcdserver"] == binary
+    assert host.file("/usr/bin/etcdctl").is_file  # etcd-client
+    if tuple(int(part) for part in binary.split(".")[:2]) >= (3, 5):
+        assert host.file("/usr/bin/etcdutl").is_file
+    # No link to a release archive shadows the package's tools.
+    assert not host.file("/usr/local/bin/etcdctl").exists
+
+
 def test_agent_health(host):
     status, body = get_json(host, "/v1/agent/health")
     assert status == 200
