@@ -30,6 +30,7 @@ import h11
 
 from .limits import Phase, Tracked
 from .wsgi import (
+    PEER_CERT,
     RESUME_NOW,
     Answer,
     BodyGate,
@@ -307,15 +308,45 @@ class Connection:
 
     async def _run_app(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
         """The app's answer, after as many suspensions (blocking queries) as it asks for."""
-        while True:
-            result = await self.front.run(self._call, environ)
-            if not isinstance(result, Suspend):
-                return result
+        result = await self.front.run(self._call, environ)
+        while isinstance(result, Suspend):
             timed_out = await self._park(result)
             environ = {k: v for k, v in environ.items() if not k.startswith("werkzeug.")}
             if timed_out or self.front.stopping:
                 environ[RESUME_NOW] = True
             self.tracked.phase = Phase.BUSY
+            key = _share_key(environ)
+            result = await self._shared_call(key, environ) if key is not None else None
+            if result is None:
+                result = await self.front.run(self._call, environ)
+        return result
+
+    async def _shared_call(self, key: tuple, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
+        """Run a woken request's handler once for every identical request woken with it.
+
+        A thousand clients blocking on one variable are woken by one write; the same request (method,
+        target, credentials) gets the same answer, so the first one runs the handler and the others,
+        woken meanwhile, send its answer. None: this request must run its handler itself (the shared
+        run suspended again, or streams its answer); the first one gets its own run's result.
+        """
+        front = self.front
+        running = front.shared.get(key)
+        if running is None:
+            running = front.shared[key] = asyncio.get_running_loop().create_future()
+            result: tuple[Answer, list[bytes], bool] | Suspend | None = None
+            try:
+                result = await front.run(self._call, environ)
+            finally:
+                if front.shared.get(key) is running:
+                    del front.shared[key]
+                if not running.done():
+                    running.set_result(result)  # None when the run failed: the others run their own
+            return result
+        result = await asyncio.shield(running)
+        if result is None or isinstance(result, Suspend) or not result[2]:
+            return None
+        answer, chunks, done = result
+        return Answer(answer.status, answer.reason, answer.headers, iter(()), closer=None), chunks, done
 
     async def _park(self, suspend: Suspend) -> bool:
         """Wait, on the loop, until the handler's condition wakes us (False) or its time is up (True).
@@ -402,7 +433,8 @@ class Connection:
             out.append(self.h.send(h11.EndOfMessage()))
             await self._write(b"".join(out))  # one write for a small answer: one segment, no waiting on ACKs
         finally:
-            await self.front.run(answer.close)
+            if answer.closable:
+                await self.front.run(answer.close)
         return not close and self.h.our_state is h11.DONE and self.h.their_state is h11.DONE
 
     async def _simple(self, status: int, text: str, *, head: bool, close: bool = True) -> bool:
@@ -433,6 +465,23 @@ class Connection:
         reason = {431: "Request Header Fields Too Large"}.get(status, "Bad Request")
         with contextlib.suppress(_Closed):
             await self._simple(status, f"{status} {reason}\n", head=False)
+
+
+_SHARED_HEADERS = ("HTTP_X_NOMAD_TOKEN", "HTTP_AUTHORIZATION", "HTTP_COOKIE")
+
+
+def _share_key(environ: dict[str, Any]) -> tuple | None:
+    """What makes two woken requests the same request; None when it may not be shared."""
+    if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or environ.get(RESUME_NOW):
+        return None
+    cert = environ.get(PEER_CERT)
+    return (
+        environ["REQUEST_METHOD"],
+        environ["PATH_INFO"],
+        environ["QUERY_STRING"],
+        *(environ.get(h) for h in _SHARED_HEADERS),
+        repr(cert) if cert else None,
+    )
 
 
 def _framing(request: h11.Request) -> tuple[int | None, bool]:

@@ -170,6 +170,7 @@ class HTTPFront:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task] = set()
         self.parked: set[asyncio.Future] = set()  # requests suspended by their handler (blocking queries)
+        self.shared: dict[tuple, asyncio.Future] = {}  # woken requests whose one handler run others share
         self._wakes: list[asyncio.Future] = []
         self._wakes_lock = threading.Lock()
 

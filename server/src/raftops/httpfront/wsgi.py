@@ -144,12 +144,23 @@ def build_environ(
 class Answer:
     """What the application answered: status, headers and the body iterator."""
 
-    def __init__(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], body: Iterator[bytes]):
+    def __init__(
+        self,
+        status: int,
+        reason: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: Iterator[bytes],
+        closer: Any = ...,
+    ):
         self.status = status
         self.reason = reason
         self.headers = headers
         self._body = body
-        self._closer = body
+        self._closer = body if closer is ... else closer  # None: a copy of a shared answer, nothing to close
+
+    @property
+    def closable(self) -> bool:
+        return self._closer is not None
 
     def pull(self, budget: int = 256 * 1024) -> tuple[list[bytes], bool]:
         """Up to ``budget`` bytes of body (in a worker thread); True when the body is complete."""
