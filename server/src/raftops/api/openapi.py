@@ -289,6 +289,20 @@ CAS = query(
 )
 
 
+INDEX = query(
+    "index",
+    {"type": "string", "pattern": "^[0-9]{1,20}$"},
+    "Blocking query: answer once the result's index passes this (0: at once); 400 Invalid index otherwise",
+)
+WAIT = query(
+    "wait",
+    {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$"},
+    "Blocking query: the longest wait, a Go duration (default and at most 5m, plus up to 1/16 jitter); "
+    "400 Invalid wait time otherwise",
+)
+BLOCKING = [INDEX, WAIT]
+
+
 def text(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/plain": {"schema": STRING}}}
 
@@ -348,7 +362,7 @@ def variable_ops() -> dict[str, Any]:
             "Read a variable",
             {"200": as_json("the variable", ref("Variable")), "404": text("variable not found"), **rw},
             acl="variables:read",
-            params=[NAMESPACE],
+            params=[NAMESPACE, *BLOCKING],
             upstream_5xx=NOMAD_500,
         ),
         "put": op(
@@ -396,6 +410,7 @@ def acl_token_ops() -> dict[str, Any]:
             "Read a token (management, or the token itself)",
             {"200": as_json("the token", ref("ACLToken")), "400": disabled, "404": text("ACL token not found")},
             acl="management or self",
+            params=BLOCKING,
         ),
         "put": op(
             "Update a token",
@@ -472,7 +487,7 @@ def paths() -> dict[str, Any]:
                     "500": NO_LEADER,
                 },
                 acl="authenticated (filtered by variables:list)",
-                params=[NAMESPACE, query("prefix"), query("per_page"), query("next_token")],
+                params=[NAMESPACE, query("prefix"), query("per_page"), query("next_token"), *BLOCKING],
                 upstream_5xx=NOMAD_500,
             )
         },
@@ -644,7 +659,7 @@ def paths() -> dict[str, Any]:
                 "List policies (all for management, the caller's own otherwise)",
                 {"200": as_json("stubs", array(ref("ACLPolicyListStub"))), "400": acl_disabled},
                 acl="authenticated",
-                params=[query("prefix")],
+                params=[query("prefix"), *BLOCKING],
             )
         },
         "/v1/acl/policy/self": {
@@ -660,6 +675,7 @@ def paths() -> dict[str, Any]:
                 "Read a policy",
                 {"200": as_json("policy", ref("ACLPolicy")), "400": acl_disabled, "404": text("ACL policy not found")},
                 acl="management, or a token holding the policy",
+                params=BLOCKING,
             ),
             **{
                 method: op(
@@ -685,7 +701,7 @@ def paths() -> dict[str, Any]:
                 "List tokens (no secrets)",
                 {"200": as_json("stubs", array(ref("ACLToken"))), "400": acl_disabled},
                 acl="management",
-                params=[query("prefix"), query("global"), query("reverse")],
+                params=[query("prefix"), query("global"), query("reverse"), *BLOCKING],
             )
         },
         "/v1/acl/token": {
