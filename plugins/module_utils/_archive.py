@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
 import struct
 import tarfile
@@ -43,7 +44,13 @@ STATE_HEADER = b"raftops-state 1\n"
 
 MAX_META_BYTES = 1024 * 1024
 MAX_SUMS_BYTES = 64 * 1024
-MAX_PATH_BYTES = 64 * 1024
+MAX_STATE_BYTES = 4 * 1024**3  # the server's default limit on state.bin
+# Gzip bombs, as the server refuses them: past RATIO_FLOOR inflated bytes, at most MAX_INFLATE_RATIO inflated bytes
+# per compressed byte read so far; and a member whose declared size already exceeds what the whole file may inflate to.
+MAX_INFLATE_RATIO = 300
+RATIO_FLOOR = 16 * 1024 * 1024
+MAX_TRAILING_COUNT = 1024 * 1024  # unread bytes after the tar end are counted up to this much
+MAX_PATH_BYTES = 2 * 1024 * 1024  # any key etcd holds must round-trip
 MAX_VALUE_BYTES = 2 * 1024 * 1024
 READ_SIZE = 256 * 1024
 _SLICE = 1024 * 1024
@@ -88,6 +95,11 @@ def digest_mismatch(header, sha256_bytes):
 # -- gzip ------------------------------------------------------------------------------------------------------
 
 
+def inflated_limit(compressed):
+    """The most bytes ``compressed`` bytes of gzip may inflate to before the server calls it a gzip bomb."""
+    return max(RATIO_FLOOR, MAX_INFLATE_RATIO * compressed)
+
+
 class _Inflater(object):
     """The decompressed bytes of one gzip stream read from ``source`` (a binary file), hashing the compressed bytes."""
 
@@ -98,6 +110,7 @@ class _Inflater(object):
         self._pos = 0
         self.sha256 = hashlib.sha256()
         self.compressed_size = 0
+        self.inflated = 0
 
     def _input(self):
         chunk = self._source.read(READ_SIZE)
@@ -116,12 +129,21 @@ class _Inflater(object):
                 raise ArchiveError("failed to decompress snapshot: EOF")
             return False
         try:
-            self._buf += self._z.decompress(data, _SLICE)
+            out = self._z.decompress(data, _SLICE)
         except zlib.error as exc:
             reason = str(exc).split(": ", 1)[-1]
             if "header" in reason or "compression method" in reason:
                 raise ArchiveError("failed to decompress snapshot: gzip: invalid header (%s)" % reason) from None
+            if reason in ("incorrect data check", "incorrect length check"):
+                reason = "invalid checksum (%s)" % reason
             raise ArchiveError(_READ_PREFIX + "failed reading snapshot: gzip: %s" % reason) from None
+        self.inflated += len(out)
+        if self.inflated > inflated_limit(self.compressed_size):
+            raise ArchiveError(
+                _READ_PREFIX + "the archive inflates to more than %d times its compressed size (%d bytes from %d); "
+                "refusing a gzip bomb" % (MAX_INFLATE_RATIO, self.inflated, self.compressed_size)
+            )
+        self._buf += out
         return True
 
     def read(self, size):
@@ -142,9 +164,20 @@ class _Inflater(object):
             chunk = self.read(_SLICE)
             if not chunk:
                 break
+            if chunk.count(0) != len(chunk) or extra + len(chunk) > _TAR_RECORD:
+                # Counted for the message, but never inflated without end: a bomb may hide here.
+                remaining = extra + len(chunk)
+                while remaining <= MAX_TRAILING_COUNT:
+                    more = self.read(_SLICE)
+                    if not more:
+                        break
+                    remaining += len(more)
+                if remaining > MAX_TRAILING_COUNT:
+                    raise ArchiveError(
+                        _READ_PREFIX + "more than %d unread uncompressed bytes remain" % MAX_TRAILING_COUNT
+                    )
+                raise ArchiveError(_READ_PREFIX + "%d unread uncompressed bytes remain" % remaining)
             extra += len(chunk)
-            if chunk.count(0) != len(chunk) or extra > _TAR_RECORD:
-                raise ArchiveError(_READ_PREFIX + "unexpected data after the end of the tar archive")
         if not self._z.eof:
             raise ArchiveError(_READ_PREFIX + "failed reading snapshot: unexpected EOF")
         trailing = len(self._z.unused_data)
@@ -162,10 +195,19 @@ class _Inflater(object):
 # -- state.bin -------------------------------------------------------------------------------------------------
 
 
+class _Partial(Exception):
+    """The buffer ends inside a field; ``what`` names it, in the server's words."""
+
+    def __init__(self, what):
+        Exception.__init__(self, what)
+        self.what = what
+
+
 class StateParser(object):
     """Parses state.bin as it is fed (format raftops-state 1), counting records per top-level path segment.
 
-    ``feed(data)`` any number of times, then ``finish()``; raises ArchiveError at the first format error.
+    ``feed(data)`` any number of times, then ``finish()``; raises ArchiveError at the first format error, with the
+    server's message (raftops.snapshot.statebin.read_records): the same checks, in the same order.
     """
 
     def __init__(self):
@@ -174,6 +216,7 @@ class StateParser(object):
         self._header_done = False
         self._ended = False
         self._last_path = None
+        self._waiting_for = "a record tag"
         self.count = 0
         self.prefixes = {}
 
@@ -188,11 +231,20 @@ class StateParser(object):
         self._buf += data
         self._parse()
 
-    def _take(self, start, size):
+    def _take(self, start, size, what):
         end = start + size
         if end > len(self._buf):
-            return None, start
+            raise _Partial(what)
         return bytes(self._buf[start:end]), end
+
+    def _check_header(self, header):
+        name, _sep, version = header.rstrip(b"\n").decode("ascii", "replace").partition(" ")
+        if not header.endswith(b"\n") or name != STATE_FORMAT:
+            raise self._error("not a %s file (header %r)" % (STATE_FORMAT, header[:32]))
+        if version != str(STATE_FORMAT_VERSION):
+            raise self._error(
+                "unsupported %s version %r (this raftops reads %d)" % (STATE_FORMAT, version, STATE_FORMAT_VERSION)
+            )
 
     def _parse(self):
         pos = 0
@@ -200,70 +252,60 @@ class StateParser(object):
             newline = self._buf.find(b"\n", 0, 64)
             if newline < 0:
                 if len(self._buf) >= 64:
-                    raise self._error("not a %s file (header %r)" % (STATE_FORMAT, bytes(self._buf[:32])))
+                    self._check_header(bytes(self._buf[:64]))
                 return
-            header = bytes(self._buf[: newline + 1])
-            if header != STATE_HEADER:
-                raise self._error("not a %s %d file (header %r)" % (STATE_FORMAT, STATE_FORMAT_VERSION, header[:32]))
+            self._check_header(bytes(self._buf[: newline + 1]))
             self._header_done = True
             pos = newline + 1
         while not self._ended:
             start = pos
-            tag, pos = self._take(pos, 1)
-            if tag is None:
-                break
-            if tag == b"\x00":
-                raw, pos = self._take(pos, 8)
-                if raw is None:
-                    pos = start
-                    break
-                declared = struct.unpack(">Q", raw)[0]
-                if declared != self.count:
-                    raise self._error("end record declares %d records but %d were read" % (declared, self.count))
-                self._ended = True
-                if pos != len(self._buf):
-                    raise self._error("data after the end record at byte %d" % (self._offset + pos))
-                break
-            if tag != b"\x01":
-                raise self._error("unknown record tag 0x%02x at byte %d" % (ord(tag), self._offset + start))
-            record = self._record(pos, self._offset + start)
-            if record is None:
+            try:
+                pos = self._item(pos, self._offset + start)
+            except _Partial as partial:
+                self._waiting_for = partial.what
                 pos = start
                 break
-            pos = record
+            self._waiting_for = "a record tag"
         del self._buf[:pos]
         self._offset += pos
 
-    def _record(self, pos, where):
-        """Parse one record after its tag; the position after it, or None when the buffer holds only part of it."""
-        raw, pos = self._take(pos, 4)
-        if raw is None:
-            return None
+    def _item(self, pos, where):
+        """Parse the end record or one record at ``pos``; the position after it. Raises _Partial."""
+        tag, pos = self._take(pos, 1, "a record tag")
+        if tag == b"\x00":
+            raw, pos = self._take(pos, 8, "the record count")
+            declared = struct.unpack(">Q", raw)[0]
+            if declared != self.count:
+                raise self._error("end record declares %d records but %d were read" % (declared, self.count))
+            self._ended = True
+            if pos != len(self._buf):
+                raise self._error("data after the end record at byte %d" % (self._offset + pos))
+            return pos
+        if tag != b"\x01":
+            raise self._error("unknown record tag 0x%02x at byte %d" % (ord(tag), where))
+        raw, pos = self._take(pos, 4, "a path length")
         path_length = struct.unpack(">I", raw)[0]
         if not 0 < path_length <= MAX_PATH_BYTES:
             raise self._error("invalid path length %d at byte %d" % (path_length, where))
-        raw_path, pos = self._take(pos, path_length)
-        if raw_path is None:
-            return None
-        raw, pos = self._take(pos, 4)
-        if raw is None:
-            return None
-        value_length = struct.unpack(">I", raw)[0]
-        if value_length > MAX_VALUE_BYTES:
-            raise self._error(
-                "value at byte %d is %d bytes, over the %d limit" % (where, value_length, MAX_VALUE_BYTES)
-            )
-        if pos + value_length + 16 > len(self._buf):
-            return None
-        pos += value_length + 16  # the value, then the create and modify indexes (u64 each)
+        raw_path, pos = self._take(pos, path_length, "a path")
         try:
             path = raw_path.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self._error("path at byte %d is not UTF-8" % where) from None
+        except UnicodeDecodeError as exc:
+            raise self._error("path at byte %d is not UTF-8: %s" % (where, exc)) from None
         if path.startswith("/"):
             raise self._error("invalid path %r at byte %d" % (path, where))
         if self._last_path is not None and raw_path <= self._last_path:
             raise self._error("path %r at byte %d is not after %r" % (path, where, self._last_path.decode("utf-8")))
+        raw, pos = self._take(pos, 4, "a value length")
+        value_length = struct.unpack(">I", raw)[0]
+        if value_length > MAX_VALUE_BYTES:
+            raise self._error("value of %r is %d bytes, over the %d limit" % (path, value_length, MAX_VALUE_BYTES))
+        if pos + value_length > len(self._buf):
+            raise _Partial("a value")
+        pos += value_length
+        if pos + 16 > len(self._buf):
+            raise _Partial("the indexes")
+        pos += 16  # the create and modify indexes (u64 each)
         self._last_path = raw_path
         self.count += 1
         prefix = path.split("/", 1)[0]
@@ -271,8 +313,12 @@ class StateParser(object):
         return pos
 
     def finish(self):
+        if not self._header_done:
+            self._check_header(bytes(self._buf[:64]))
         if not self._ended:
-            raise self._error("truncated at byte %d: no end record" % (self._offset + len(self._buf)))
+            raise self._error(
+                "truncated at byte %d while reading %s" % (self._offset + len(self._buf), self._waiting_for)
+            )
 
 
 # -- tar -------------------------------------------------------------------------------------------------------
@@ -289,9 +335,12 @@ def _has_raftops_section(raw):
         return True  # not a JSON object: parse, the meta.json check reports the real problem
 
 
-def _read_members(source, parser):
-    """Read the tar members from the inflater; returns {name: (size, sha256 bytes, content or None)} and the order."""
-    limits = {META: MAX_META_BYTES, SUMS: MAX_SUMS_BYTES, STATE: None}
+def _read_members(source, parser, compressed_total=None):
+    """Read the tar members from the inflater; returns {name: (size, sha256 bytes, content or None)}, the order and
+    the first state.bin format error (the server reports it only once the container and meta.json passed)."""
+    limits = {META: MAX_META_BYTES, SUMS: MAX_SUMS_BYTES, STATE: MAX_STATE_BYTES}
+    declared_cap = inflated_limit(compressed_total) if compressed_total else None
+    state_error = None
     found = {}
     order = []
     while True:
@@ -304,7 +353,7 @@ def _read_members(source, parser):
                 raise _tar_error("unexpected EOF")
             if second != _ZERO_BLOCK:
                 raise _tar_error("archive/tar: invalid tar header (data after an end-of-archive block)")
-            return found, order
+            return found, order, state_error
         try:
             info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
         except tarfile.HeaderError as exc:
@@ -316,9 +365,15 @@ def _read_members(source, parser):
             raise ArchiveError(_READ_PREFIX + "duplicate file %s in snapshot" % json.dumps(name))
         if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
             raise ArchiveError(_READ_PREFIX + "%s is not a regular file" % json.dumps(name))
-        if limits[name] is not None and info.size > limits[name]:
+        if info.size > limits[name]:
             raise ArchiveError(
                 _READ_PREFIX + "%s is %d bytes, over the %d limit" % (json.dumps(name), info.size, limits[name])
+            )
+        if declared_cap is not None and info.size > declared_cap:
+            raise ArchiveError(
+                _READ_PREFIX
+                + "%s declares %d bytes, more than %d times the %d-byte archive; refusing a gzip bomb"
+                % (json.dumps(name), info.size, MAX_INFLATE_RATIO, compressed_total)
             )
         order.append(name)
         # state.bin is parsed as a raftops state only when meta.json (which precedes it) says it is one.
@@ -332,8 +387,11 @@ def _read_members(source, parser):
                 raise _tar_error("unexpected EOF")
             sha.update(chunk)
             if name == STATE:
-                if parse_state:
-                    parser.feed(chunk)
+                if parse_state and state_error is None:
+                    try:
+                        parser.feed(chunk)
+                    except ArchiveError as exc:
+                        state_error = exc
             else:
                 kept += chunk
             left -= len(chunk)
@@ -383,14 +441,14 @@ def _check_sums(found):
 
 def _check_meta(raw, state_size, allow_nomad=False):
     try:
-        meta = json.loads(raw.decode("utf-8"))
+        meta = json.loads(raw)
     except ValueError as exc:
         raise ArchiveError(_READ_PREFIX + "failed to decode snapshot metadata: %s" % exc) from None
     if not isinstance(meta, dict):
         raise ArchiveError(_READ_PREFIX + "failed to decode snapshot metadata: not a JSON object")
     if meta.get("Version") != RAFT_SNAPSHOT_VERSION:
         raise ArchiveError(
-            "unsupported snapshot version %r (raftops reads %d)" % (meta.get("Version"), RAFT_SNAPSHOT_VERSION)
+            "unsupported snapshot version %r (this raftops reads %d)" % (meta.get("Version"), RAFT_SNAPSHOT_VERSION)
         )
     if meta.get("Size") != state_size:
         raise ArchiveError("snapshot metadata says Size %r but state.bin has %d bytes" % (meta.get("Size"), state_size))
@@ -399,17 +457,16 @@ def _check_meta(raw, state_size, allow_nomad=False):
         return meta  # a Nomad server's archive: the container and its hashes are all that can be checked here
     if not isinstance(raftops, dict):
         raise ArchiveError(
-            "not a raftops snapshot: meta.json has no Raftops section "
-            "(Nomad server snapshots cannot be restored into raftops)"
+            "not a raftops snapshot: meta.json has no Raftops section (Nomad server snapshots cannot be restored here)"
         )
     if raftops.get("SchemaVersion") != SCHEMA_VERSION:
         raise ArchiveError(
-            "unsupported snapshot schema version %r (this collection reads %d)"
+            "unsupported snapshot schema version %r (this raftops supports %d)"
             % (raftops.get("SchemaVersion"), SCHEMA_VERSION)
         )
     if raftops.get("Format") != STATE_FORMAT or raftops.get("FormatVersion") != STATE_FORMAT_VERSION:
         raise ArchiveError(
-            "unsupported state format %r version %r (this collection reads %s %d)"
+            "unsupported state format %r version %r (this raftops reads %s %d)"
             % (raftops.get("Format"), raftops.get("FormatVersion"), STATE_FORMAT, STATE_FORMAT_VERSION)
         )
     items = raftops.get("Items")
@@ -418,17 +475,20 @@ def _check_meta(raw, state_size, allow_nomad=False):
     return meta
 
 
-def inspect_stream(source, allow_nomad=False):
-    """Verify the archive read from the binary file ``source``; returns a dict describing it (see inspect_file())."""
+def inspect_stream(source, allow_nomad=False, size=None):
+    """Verify the archive read from the binary file ``source`` (``size`` bytes long, when known); returns a dict
+    describing it (see inspect_file())."""
     parser = StateParser()
     inflater = _Inflater(source)
-    found, order = _read_members(inflater, parser)
+    found, order, state_error = _read_members(inflater, parser, size)
     inflater.conclude()
     _check_members(found, order)
     _check_sums(found)
     meta = _check_meta(found[META][2], found[STATE][0], allow_nomad)
     raftops = isinstance(meta.get("Raftops"), dict)
     if raftops:
+        if state_error is not None:
+            raise state_error
         parser.finish()
         declared = meta["Raftops"]["Items"]
         if parser.count != declared:
@@ -461,7 +521,7 @@ def inspect_file(path, allow_nomad=False):
     top-level path segment, e.g. ``vars``, ``acl``).
     """
     with open(path, "rb") as source:
-        return inspect_stream(source, allow_nomad)
+        return inspect_stream(source, allow_nomad, os.fstat(source.fileno()).st_size)
 
 
 def summary(info):

@@ -39,6 +39,21 @@ UNITS = {
 DIGITS = "0123456789"
 
 
+def _quote(text):
+    """Go's time.quote: in double quotes, control and non-ASCII bytes of the UTF-8 text as \\xNN."""
+    out = ['"']
+    for byte in bytearray(text.encode("utf-8")):
+        if byte >= 0x80 or byte < 0x20:
+            out.append("\\x%02x" % byte)
+        else:
+            char = chr(byte)
+            if char in '"\\':
+                out.append("\\")
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
 def _leading(text, allowed):
     """(the leading run of characters in ``allowed``, the rest)."""
     index = 0
@@ -51,7 +66,7 @@ def parse_ns(text):
     """Nanoseconds of a Go duration string. Raises ValueError (with Go's wording) when it is not one."""
     if not isinstance(text, str):
         raise ValueError("time: invalid duration %r" % (text,))
-    invalid = ValueError('time: invalid duration "%s"' % text)
+    invalid = ValueError("time: invalid duration " + _quote(text))
     rest = text
     negative = False
     if rest[:1] in ("-", "+"):
@@ -75,10 +90,10 @@ def parse_ns(text):
         while index < len(rest) and rest[index] != "." and rest[index] not in DIGITS:
             index += 1
         if index == 0:
-            raise ValueError('time: missing unit in duration "%s"' % text)
+            raise ValueError("time: missing unit in duration " + _quote(text))
         unit, rest = rest[:index], rest[index:]
         if unit not in UNITS:
-            raise ValueError('time: unknown unit "%s" in duration "%s"' % (unit, text))
+            raise ValueError("time: unknown unit %s in duration %s" % (_quote(unit), _quote(text)))
         scale = UNITS[unit]
         value = int(whole or "0") * scale
         if fraction:

@@ -20,7 +20,9 @@ __metaclass__ = type
 
 import base64
 import binascii
+import datetime
 import json
+import re
 
 PATH = "/v1/operator/license"
 FIELDS = (
@@ -39,6 +41,11 @@ FIELDS = (
 )
 TIME_FIELDS = ("IssueTime", "StartTime", "ExpirationTime", "TerminationTime")
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+REQUIRED = ("LicenseID", "Product", "IssueTime", "StartTime", "ExpirationTime")
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))\Z"
+)
 
 
 def view(document):
@@ -53,18 +60,38 @@ def view(document):
     return out
 
 
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _is_time(text):
+    """Whether ``text`` is an RFC 3339 time the server reads (Go's time.RFC3339, any offset)."""
+    match = _RFC3339.match(text) if isinstance(text, str) else None
+    if not match:
+        return False
+    try:
+        datetime.datetime(*(int(group) for group in match.groups()[:6]))
+    except ValueError:
+        return False
+    return True
+
+
 def decode(blob):
-    """The license fields of a raftops blob, or None when the blob is not one the module can read."""
+    """The license fields of a raftops blob, or None when the server would refuse to decode it (the checks of the
+    server's license.decode, but the signature's: that needs the key, and the server checks it on every write)."""
     text = (blob or "").strip()
     payload, dot, signature = text.partition(".")
     if not dot or not payload or not signature or "." in signature:
         return None
     try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        raw = _unb64(payload)
+        _unb64(signature)
         document = json.loads(raw.decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(document, dict) or not document.get("LicenseID"):
+    if not isinstance(document, dict) or not all(document.get(name) for name in REQUIRED):
+        return None
+    if not all(_is_time(document[name]) for name in TIME_FIELDS if document.get(name)):
         return None
     return view(document)
 

@@ -21,10 +21,12 @@ __metaclass__ = type
 
 import hashlib
 import re
+import unicodedata
 
 # org.opensearch.core.common.Strings.INVALID_FILENAME_CHARS
 INVALID_FILENAME_CHARS = ("\\", "/", "*", "?", '"', "<", ">", "|", " ", ",")
 INVALID_FILENAME_TEXT = "[" + ", ".join(INVALID_FILENAME_CHARS) + "]"
+MAX_DOC_ID_BYTES = 512  # IndexRequest.validate: a channel id is a document id, at most 512 bytes of UTF-8
 CONCURRENT_UPDATE = "concurrent update"
 VERSION_CONFLICT = "version_conflict_engine_exception"
 # Characters OpenSearch's notifications plugin allows in a config id, minus "/" (it cannot travel in a URL path).
@@ -94,6 +96,11 @@ def is_concurrent_update(status, body):
     return status == 500 and CONCURRENT_UPDATE in error_reason(body).lower()
 
 
+def has_control_character(name):
+    """C0/C1 controls and DEL (Unicode category Cc), which the server refuses in a name."""
+    return any(unicodedata.category(char) == "Cc" for char in name)
+
+
 def policy_name_problems(name):
     """SMUtils.validateSMPolicyName: every broken rule, in the server's words (empty: the name is valid)."""
     problems = []
@@ -111,6 +118,8 @@ def policy_name_problems(name):
         problems.append("Policy name must be lowercase.")
     if any(char in name for char in INVALID_FILENAME_CHARS):
         problems.append("Policy name must not contain the following characters %s." % INVALID_FILENAME_TEXT)
+    if has_control_character(name):
+        problems.append("Policy name must not contain control characters.")
     return problems
 
 
@@ -132,6 +141,8 @@ def check_repository_name(name):
             "invalid repository name %r: it must not contain the following characters %s"
             % (name, INVALID_FILENAME_TEXT)
         )
+    if has_control_character(name):
+        raise ValueError("invalid repository name %r: it must not contain control characters" % (name,))
     if name == "_all":
         raise ValueError("invalid repository name %r: the API reads it as every repository" % (name,))
     return name
@@ -144,6 +155,9 @@ def check_channel_id(config_id):
             "invalid channel id %r: use letters, digits, '+', '_' and '-'%s"
             % (config_id, " (found %r)" % bad if bad else "")
         )
+    size = len(config_id.encode("utf-8"))
+    if size > MAX_DOC_ID_BYTES:
+        raise ValueError("invalid channel id: it is %d bytes long, at most %d are allowed" % (size, MAX_DOC_ID_BYTES))
     return config_id
 
 

@@ -43,8 +43,10 @@ NANOS = (
     ("nanos", 1),
 )
 _UNIT_NANOS = dict(NANOS)
+LONG_MAX = (1 << 63) - 1
 _INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# Java's Double.parseDouble syntax, without nested quantifiers (no backtracking on a long run of digits).
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 # -- OpenSearch TimeValue ----------------------------------------------------------------------------------------
@@ -80,7 +82,8 @@ def parse_time(text, setting):
             "unrecognized" % (setting, raw)
         )
     number = normalized[: len(normalized) - len(unit)].strip()
-    if _INTEGER.match(number):
+    # Long.parseLong: a literal beyond a long fails, and OpenSearch then reads it as a double (a fraction).
+    if _INTEGER.match(number) and len(number) <= 20 and -LONG_MAX - 1 <= int(number) <= LONG_MAX:
         value = int(number)
         if value < -1:
             raise ValueError(

@@ -253,11 +253,11 @@ def test_meta_must_be_a_json_object():
 @pytest.mark.parametrize(
     ("state", "message"),
     [
-        (b"raftops-state 2\n\x00" + bytes(8), "not a raftops-state 1 file"),
-        (b"something else entirely\n", "not a raftops-state 1 file"),
+        (b"raftops-state 2\n\x00" + bytes(8), "unsupported raftops-state version '2'"),
+        (b"something else entirely\n", "not a raftops-state file"),
         (state_bin(count=9), "end record declares 9 records but 4 were read"),
         (state_bin(tail=b"x"), "data after the end record"),
-        (state_bin()[:-9], "no end record"),
+        (state_bin()[:-9], "truncated at byte .* while reading a record tag"),
         (state_bin(list(reversed(RECORDS))), "is not after"),
         (b"raftops-state 1\n\x07", "unknown record tag 0x07"),
         (b"raftops-state 1\n\x01" + struct.pack(">I", 0), "invalid path length 0"),
