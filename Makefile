@@ -78,10 +78,12 @@ molecule: setup
 
 # Snapshot save/restore benchmark on its own local cluster (docs/performance.md).
 # Then bench/run.py: raftops against etcd side by side in one run (API overhead, failover, transfer, snapshot).
+# Then bench/blocking.py: agent memory with 1,000 parked blocking queries and write-to-answer times.
 # Then bench/modules.py: requests and time per module of an idempotent play, beside ansible.builtin.uri.
 # Then bench/hostile.py: an agent under hostile connections, bodies and queries, beside the same agent at rest.
 bench: setup
 	$(BIN)/python bench/snapshot.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/blocking.py
 	$(BIN)/python bench/modules.py --record
 	$(BIN)/python bench/hostile.py
