@@ -358,7 +358,11 @@ class Connection:
         woken = asyncio.get_running_loop().create_future()
         if front.stopping:
             return True
-        disarm = suspend.arm(front.waker(woken))
+        try:
+            disarm = suspend.arm(front.waker(woken))
+        except Exception:
+            log.exception("could not wait for a change; answering now")
+            return True
         front.parked.add(woken)
         reading: asyncio.Task | None = None
         try:
