@@ -46,7 +46,7 @@ class ConfigDocument:
         """(updated, index). A CAS write fails when the document is absent or was modified."""
         if cas is not None and cas == 0:
             # Nomad compares against an existing entry only: cas=0 never matches.
-            return False, self.state.etcd.range(b"/raftops/v1/cluster/generation").revision
+            return False, self.state.etcd_revision()
         res = self.state.put(self.path, _encode(value), cas=cas)
         return res.succeeded, res.index
 

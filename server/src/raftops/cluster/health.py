@@ -15,7 +15,6 @@ with etcd's Status as the stats source:
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 import time
@@ -28,7 +27,8 @@ from typing import Any
 from .. import godur
 from ..store.etcd import Etcd, Member, MemberStatus
 from ..store.gateway import EtcdError
-from ..store.state import ALIVE, SERVERS, StateStore
+from ..store.registrations import Registrations
+from ..store.state import StateStore
 from . import autopilot_settings
 from .autopilot_settings import AutopilotSettings
 from .view import synthetic_server_id
@@ -375,21 +375,18 @@ class HealthPoller:
 
     def _refresh_meta(self, now: float) -> None:
         try:
-            alive = frozenset(
-                kv.key[len(ALIVE) :].decode() for kv in self.etcd.range(ALIVE, prefix=True, keys_only=True).kvs
-            )
+            registrations = Registrations(self.etcd)
+            alive = registrations.alive()
             # Two registrations can name one member (a server re-installed with a new data dir): the live
             # one wins, then the newest.
             best: dict[int, tuple[tuple[bool, int], dict[str, Any]]] = {}
-            for kv in self.etcd.range(SERVERS, prefix=True).kvs:
-                try:
-                    reg = json.loads(kv.value)
-                    member_id = int(reg["EtcdMemberID"], 16)
-                except (ValueError, KeyError, TypeError):
+            for reg in registrations.list():
+                member_id = reg.member_id
+                if member_id is None or reg.doc is None:
                     continue
-                rank = (reg.get("ID") in alive, kv.mod_revision)
+                rank = (reg.doc.get("ID") in alive, reg.mod_revision)
                 if member_id not in best or rank > best[member_id][0]:
-                    best[member_id] = (rank, reg)
+                    best[member_id] = (rank, reg.doc)
             regs = {member_id: reg for member_id, (_, reg) in best.items()}
             settings = autopilot_settings.load(self.state)
         except Exception as exc:  # keep the previous view until etcd answers again

@@ -10,16 +10,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..store.etcd import Etcd, Member, cmp_mod, op_delete
+from ..store.etcd import Etcd, Member
 from ..store.gateway import GRPC_NOT_FOUND, EtcdError
-from ..store.state import SERVERS
+from ..store.registrations import Registrations
 from . import leadership
 
 log = logging.getLogger(__name__)
@@ -109,20 +108,11 @@ def _successor(etcd: Etcd, voters: list[Member]) -> Member | None:
 
 def delete_registrations(etcd: Etcd, member_id: int) -> int:
     """Delete the registrations of servers that sat beside ``member_id``, in one txn guarded by their revisions."""
-    doomed = []
-    for kv in etcd.range(SERVERS, prefix=True).kvs:
-        try:
-            if int(json.loads(kv.value)["EtcdMemberID"], 16) == member_id:
-                doomed.append(kv)
-        except (ValueError, KeyError, TypeError):
-            continue
-    if not doomed:
-        return 0
-    res = etcd.txn([cmp_mod(kv.key, kv.mod_revision) for kv in doomed], [op_delete(kv.key) for kv in doomed])
-    if not res.succeeded:
+    deleted = Registrations(etcd).delete_of_member(member_id)
+    if deleted is None:
         log.info("a registration of member %x changed while it was being deleted; leaving it", member_id)
         return 0
-    return len(doomed)
+    return deleted
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ import threading
 import time
 from typing import Any
 
-from ..store.etcd import cmp_mod, op_put
-from ..store.state import CLUSTER, StateStore
+from ..store.state import StateStore
 
-TEST_CLOCK_KEY = CLUSTER + b"sm-test-clock"
+TEST_CLOCK_NAME = b"sm-test-clock"  # under the cluster metadata (StateStore.cluster_*)
 MAX_RETRIES = 5
 
 
@@ -34,7 +33,7 @@ class Clock:
         """Re-read the shared test offset (a no-op, and no etcd request, unless the test clock is on)."""
         if not self.test_clock:
             return
-        kv = self.state.etcd.get(TEST_CLOCK_KEY)
+        kv = self.state.cluster_get(TEST_CLOCK_NAME)
         doc = json.loads(kv.value) if kv is not None else {}
         with self._lock:
             self._offset_ms = int(doc.get("offset_ms", 0))
@@ -60,9 +59,8 @@ class Clock:
         self, *, advance_ms: int | None = None, offset_ms: int | None = None, creation_delay_ms: int | None = None
     ) -> dict[str, Any]:
         """Change the shared offset/delay in one CAS txn (retried on a concurrent change)."""
-        etcd = self.state.etcd
         for _ in range(MAX_RETRIES):
-            kv = etcd.get(TEST_CLOCK_KEY)
+            kv = self.state.cluster_get(TEST_CLOCK_NAME)
             doc = json.loads(kv.value) if kv is not None else {"offset_ms": 0, "creation_delay_ms": 0}
             if offset_ms is not None:
                 doc["offset_ms"] = offset_ms
@@ -70,11 +68,8 @@ class Clock:
                 doc["offset_ms"] = int(doc.get("offset_ms", 0)) + advance_ms
             if creation_delay_ms is not None:
                 doc["creation_delay_ms"] = creation_delay_ms
-            res = etcd.txn(
-                [cmp_mod(TEST_CLOCK_KEY, kv.mod_revision if kv else 0)],
-                [op_put(TEST_CLOCK_KEY, json.dumps(doc, sort_keys=True).encode())],
-            )
-            if res.succeeded:
+            value = json.dumps(doc, sort_keys=True).encode()
+            if self.state.cluster_cas(TEST_CLOCK_NAME, value, kv.mod_revision if kv else 0):
                 self.refresh()
                 return self.status()
         raise RuntimeError("the SM test clock kept changing; try again")

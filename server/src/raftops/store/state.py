@@ -293,6 +293,15 @@ class StateStore:
     def cluster_put(self, name: bytes, value: bytes) -> int:
         return self.etcd.put(CLUSTER + name, value)
 
+    def cluster_cas(self, name: bytes, value: bytes, mod_revision: int) -> bool:
+        """Put ``value`` if the key's mod revision is still ``mod_revision`` (0: if it does not exist)."""
+        key = CLUSTER + name
+        return self.etcd.txn([cmp_mod(key, mod_revision)], [op_put(key, value)]).succeeded
+
+    def etcd_revision(self) -> int:
+        """etcd's current revision (the header of a one-key read): what a write that did nothing reports."""
+        return self.etcd.range(POINTER).revision
+
     def state_revision(self) -> int:
         """The revision of the last write to the replicated state (deletes included).
 
