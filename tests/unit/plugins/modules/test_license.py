@@ -12,7 +12,14 @@ from ansible_collections.raftops.cluster.plugins.module_utils import _license
 from ansible_collections.raftops.cluster.plugins.module_utils._client import RaftopsResponse
 from ansible_collections.raftops.cluster.plugins.modules import license as license_module
 
-DOCUMENT = {"LicenseID": "lic-1", "Product": "nomad", "IssueTime": "2026-01-01T00:00:00Z"}
+# The fields the server requires to decode a license (raftops.license.decode).
+DOCUMENT = {
+    "LicenseID": "lic-1",
+    "Product": "nomad",
+    "IssueTime": "2026-01-01T00:00:00Z",
+    "StartTime": "2026-01-01T00:00:00Z",
+    "ExpirationTime": "2027-01-01T00:00:00Z",
+}
 
 
 def encode(raw):
