@@ -326,8 +326,10 @@ class Connection:
 
         A thousand clients blocking on one variable are woken by one write; the same request (method,
         target, credentials) gets the same answer, so the first one runs the handler and the others,
-        woken meanwhile, send its answer. None: this request must run its handler itself (the shared
-        run suspended again, or streams its answer); the first one gets its own run's result.
+        woken meanwhile or within ``_SHARE_SECONDS`` after it, send its answer. (One woken by a later
+        change may so get an answer that is not past its index yet: a blocking query may answer early,
+        and its client asks again.) None: this request must run its handler itself (the shared run
+        suspended again, or streams its answer); the first one gets its own run's result.
         """
         front = self.front
         running = front.shared.get(key)
@@ -337,10 +339,10 @@ class Connection:
             try:
                 result = await front.run(self._call, environ)
             finally:
-                if front.shared.get(key) is running:
-                    del front.shared[key]
                 if not running.done():
                     running.set_result(result)  # None when the run failed: the others run their own
+                # Kept a moment: the wakes of one change can reach the loop in several batches.
+                asyncio.get_running_loop().call_later(_SHARE_SECONDS, _forget, front.shared, key, running)
             return result
         result = await asyncio.shield(running)
         if result is None or isinstance(result, Suspend) or not result[2]:
@@ -469,6 +471,14 @@ class Connection:
         reason = {431: "Request Header Fields Too Large"}.get(status, "Bad Request")
         with contextlib.suppress(_Closed):
             await self._simple(status, f"{status} {reason}\n", head=False)
+
+
+_SHARE_SECONDS = 0.1  # how long a woken request's answer serves identical requests woken after it
+
+
+def _forget(shared: dict[tuple, asyncio.Future], key: tuple, running: asyncio.Future) -> None:
+    if shared.get(key) is running:
+        del shared[key]
 
 
 _SHARED_HEADERS = ("HTTP_X_NOMAD_TOKEN", "HTTP_AUTHORIZATION", "HTTP_COOKIE")
