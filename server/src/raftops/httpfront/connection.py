@@ -409,6 +409,9 @@ class Connection:
     # -- writing ------------------------------------------------------------------------------------
     async def _write(self, data: bytes) -> None:
         self.writer.write(data)
+        transport = self.writer.transport
+        if not transport.is_closing() and transport.get_write_buffer_size() == 0:
+            return  # the socket took all of it: nothing to wait for (a thousand woken answers, no task each)
         try:
             await asyncio.wait_for(self.writer.drain(), self.limits.stream_timeout)
         except TimeoutError:
