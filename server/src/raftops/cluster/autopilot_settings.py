@@ -2,7 +2,7 @@
 
 The document lives at the state path ``operator/autopilot`` as JSON with Nomad's field names and
 durations as Go duration strings (the wire form of ``GET /v1/operator/autopilot/configuration``).
-When it is absent, Nomad's defaults apply (nomad/config.go DefaultConfig).
+When it is absent, Nomad's defaults apply (nomad/config.go DefaultConfig, in raftops.cluster.configs).
 """
 
 from __future__ import annotations
@@ -14,31 +14,22 @@ from typing import Any
 
 from .. import godur
 from ..store.state import StateStore
+from .configs import AUTOPILOT
 
 log = logging.getLogger(__name__)
 
-CONFIG_PATH = "operator/autopilot"
-
-# Nomad's defaults in the wire form (durations as Go duration strings).
-DEFAULTS: dict[str, Any] = {
-    "CleanupDeadServers": True,
-    "LastContactThreshold": "200ms",
-    "MaxTrailingLogs": 250,
-    "MinQuorum": 0,
-    "ServerStabilizationTime": "10s",
-    "EnableRedundancyZones": False,
-    "DisableUpgradeMigration": False,
-    "EnableCustomUpgrades": False,
-}
+# The document's key and Nomad's defaults (wire form) have one home: raftops.cluster.configs.
+CONFIG_PATH = AUTOPILOT.path
+DEFAULTS: dict[str, Any] = AUTOPILOT.defaults()
 
 
 @dataclass(frozen=True)
 class AutopilotSettings:
-    cleanup_dead_servers: bool = True
-    last_contact_threshold: float = 0.2  # seconds
-    max_trailing_logs: int = 250
-    min_quorum: int = 0
-    server_stabilization_time: float = 10.0  # seconds
+    cleanup_dead_servers: bool = DEFAULTS["CleanupDeadServers"]
+    last_contact_threshold: float = godur.parse(DEFAULTS["LastContactThreshold"])  # seconds
+    max_trailing_logs: int = DEFAULTS["MaxTrailingLogs"]
+    min_quorum: int = DEFAULTS["MinQuorum"]
+    server_stabilization_time: float = godur.parse(DEFAULTS["ServerStabilizationTime"])  # seconds
 
     @classmethod
     def from_document(cls, doc: dict[str, Any] | None) -> AutopilotSettings:

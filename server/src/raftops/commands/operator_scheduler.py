@@ -10,21 +10,12 @@ import argparse
 import sys
 
 from ..apiclient import APIClient, APIError
+from ..cluster.configs import SCHEDULER
 from . import add_client_flags
-from .output import add_bool, format_kv, print_json
+from .configflags import add_config_flags, apply_config_flags, uint
+from .output import format_kv, print_json
 
 PATH = "/v1/operator/scheduler/configuration"
-_PREEMPTION_FLAGS = {
-    "preempt_system_scheduler": "SystemSchedulerEnabled",
-    "preempt_service_scheduler": "ServiceSchedulerEnabled",
-    "preempt_batch_scheduler": "BatchSchedulerEnabled",
-    "preempt_sysbatch_scheduler": "SysBatchSchedulerEnabled",
-}
-_FLAGS = {
-    "memory_oversubscription": "MemoryOversubscriptionEnabled",
-    "reject_job_registration": "RejectJobRegistration",
-    "pause_eval_broker": "PauseEvalBroker",
-}
 
 
 def format_config(conf: dict) -> str:
@@ -72,16 +63,7 @@ def set_config(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if args.scheduler_algorithm:
-        conf["SchedulerAlgorithm"] = args.scheduler_algorithm
-    for flag, field in _FLAGS.items():
-        if getattr(args, flag) is not None:
-            conf[field] = getattr(args, flag)
-    for flag, field in _PREEMPTION_FLAGS.items():
-        if getattr(args, flag) is not None:
-            conf["PreemptionConfig"][field] = getattr(args, flag)
-    if args.node_limit_for_feasibility_checks is not None:
-        conf["NodeLimitForFeasibilityChecks"] = args.node_limit_for_feasibility_checks
+    apply_config_flags(conf, args, SCHEDULER)
     try:
         result = client.put(PATH, conf, query={"cas": conf["ModifyIndex"]})
     except APIError as exc:
@@ -92,12 +74,6 @@ def set_config(args: argparse.Namespace) -> int:
         return 0
     print("Scheduler configuration could not be atomically updated, please try again")
     return 1
-
-
-def _uint(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
-    return int(text)
 
 
 def register(sub: argparse._SubParsersAction, operator_sub: argparse._SubParsersAction) -> None:
@@ -111,26 +87,6 @@ def register(sub: argparse._SubParsersAction, operator_sub: argparse._SubParsers
 
     put = scheduler_sub.add_parser("set-config", help="modify the scheduler configuration (check-and-set)")
     add_client_flags(put)
-    put.add_argument("-check-index", "--check-index", dest="check_index", type=_uint, help="CAS index to compare")
-    put.add_argument(
-        "-scheduler-algorithm",
-        "--scheduler-algorithm",
-        dest="scheduler_algorithm",
-        choices=["binpack", "spread"],
-        help="binpack or spread",
-    )
-    add_bool(put, "memory-oversubscription", "allow tasks to use memory beyond their reservation")
-    add_bool(put, "reject-job-registration", "reject job registrations, dispatches and scaling")
-    add_bool(put, "pause-eval-broker", "pause the evaluation broker")
-    add_bool(put, "preempt-batch-scheduler", "preemption for batch jobs")
-    add_bool(put, "preempt-service-scheduler", "preemption for service jobs")
-    add_bool(put, "preempt-sysbatch-scheduler", "preemption for sysbatch jobs")
-    add_bool(put, "preempt-system-scheduler", "preemption for system jobs")
-    put.add_argument(
-        "-node-limit-for-feasibility-checks",
-        "--node-limit-for-feasibility-checks",
-        dest="node_limit_for_feasibility_checks",
-        type=_uint,
-        help="nodes a scheduler checks for feasibility",
-    )
+    put.add_argument("-check-index", "--check-index", dest="check_index", type=uint, help="CAS index to compare")
+    add_config_flags(put, SCHEDULER)
     put.set_defaults(func=set_config)
