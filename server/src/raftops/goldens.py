@@ -697,6 +697,33 @@ def _verdict(data: bytes) -> dict[str, Any]:
         }
 
 
+def digests() -> list[dict[str, Any]]:
+    """``Digest`` headers checked against the SHA-256 of the body ``an archive`` (Nomad's api client rule)."""
+    sha = hashlib.sha256(b"an archive").digest()
+    good = archive.digest_header(sha)
+    value = good.partition("=")[2]
+    headers = [
+        good,
+        "SHA-256=" + value,
+        "  " + good + "  ",
+        archive.digest_header(hashlib.sha256(b"another archive").digest()),
+        "sha-256=" + value.rstrip("="),
+        "sha-256",
+        "md5=" + value,
+        "sha-256=@@@",
+        "",
+    ]
+    out = []
+    for header in headers:
+        try:
+            archive.check_digest(header, sha)
+        except archive.ArchiveError as exc:
+            out.append({"header": header, "sha256": sha.hex(), "error": str(exc)})
+        else:
+            out.append({"header": header, "sha256": sha.hex(), "result": "ok"})
+    return out
+
+
 def archives() -> tuple[dict[str, Any], dict[str, bytes]]:
     cases = []
     files = {}
@@ -704,7 +731,8 @@ def archives() -> tuple[dict[str, Any], dict[str, bytes]]:
         file = f"{ARCHIVE_DIR}/{stem}.snap"  # Nomad names snapshot files .snap
         files[file] = data
         cases.append({"file": file, "what": what, **_verdict(data)})
-    return {**_header("raftops.snapshot.archive.verify"), "cases": cases}, files
+    doc = {**_header("raftops.snapshot.archive.verify and check_digest"), "cases": cases, "digests": digests()}
+    return doc, files
 
 
 # -- the folder ----------------------------------------------------------------------------------------

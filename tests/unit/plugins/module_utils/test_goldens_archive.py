@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.raftops.cluster.plugins.module_utils._archive import ArchiveError, inspect_file
+from ansible_collections.raftops.cluster.plugins.module_utils._archive import (
+    ArchiveError,
+    digest_mismatch,
+    inspect_file,
+)
 
 FOLDER = Path(__file__).resolve().parents[3] / "fixtures" / "golden"
 GOLDEN = json.loads((FOLDER / "archives.json").read_text("utf-8"))
@@ -35,3 +39,13 @@ def test_inspect_like_the_server(case):
     assert info["size"] == expected["size"]
     assert info["sha256"] == expected["sha256"]
     assert info["digest"] == expected["digest"]
+
+
+@pytest.mark.parametrize("case", GOLDEN["digests"], ids=lambda case: case["header"] or "(empty)")
+def test_digest_check_like_the_server(case):
+    """The collection accepts exactly the Digest headers the server accepts (its reasons may say more)."""
+    mismatch = digest_mismatch(case["header"], bytes.fromhex(case["sha256"]))
+    if "error" in case:
+        assert mismatch is not None
+    else:
+        assert mismatch is None
