@@ -20,6 +20,7 @@ from ..cluster import view
 from ..errors import DomainError
 from ..store.gateway import EtcdError
 from ..store.state import StateError
+from .context import AgentViews, bind
 from .http import App
 
 log = logging.getLogger(__name__)
@@ -101,47 +102,54 @@ def nomad_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
     return wrapper
 
 
-def register(app: App, agent: Any) -> None:
-    """Status and agent endpoints (nomad/status_endpoint.go, command/agent/agent_endpoint.go)."""
+# Status and agent endpoints (nomad/status_endpoint.go, command/agent/agent_endpoint.go).
 
-    @nomad_handler
-    def status_leader(request: Request) -> Any:
-        return view.leader_address(agent.etcd)
 
-    @nomad_handler
-    def status_peers(request: Request) -> Any:
-        _, members = agent.etcd.members()
-        return sorted(m.peer_address for m in members if m.peer_address)
+@nomad_handler
+def status_leader(request: Request, ctx: AgentViews) -> Any:
+    return view.leader_address(ctx.etcd)
 
-    @nomad_handler
-    def agent_self(request: Request) -> Any:
-        acl.authorize(agent, request, acl.AGENT_READ)
-        return agent.self_info()
 
-    def agent_health(request: Request) -> Response:
-        # Nomad: {"server": {"ok": bool, "message": str}}, 500 when not ok.
-        ok, message = agent.health()
-        return json_response({"server": {"ok": ok, "message": message}}, 200 if ok else 500)
+@nomad_handler
+def status_peers(request: Request, ctx: AgentViews) -> Any:
+    _, members = ctx.etcd.members()
+    return sorted(m.peer_address for m in members if m.peer_address)
 
-    @nomad_handler
-    def agent_metrics(request: Request) -> Any:
-        # Nomad serves metrics without an ACL check (command/agent/metrics_endpoint.go).
-        agent.refresh_metrics()
-        if request.args.get("format") == "prometheus":
-            return Response(metrics.prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
-        return metrics.json_summary()
 
-    @nomad_handler
-    def agent_members(request: Request) -> Any:
-        acl.authorize(agent, request, acl.NODE_READ)
-        return agent.members_info()
+@nomad_handler
+def agent_self(request: Request, ctx: AgentViews) -> Any:
+    acl.authorize(ctx, request, acl.AGENT_READ)
+    return ctx.self_info()
 
-    app.route("/v1/status/leader", status_leader, methods=["GET"])
-    app.route("/v1/status/peers", status_peers, methods=["GET"])
-    app.route("/v1/agent/self", agent_self, methods=["GET"])
-    app.route("/v1/agent/health", agent_health, methods=["GET"])
-    app.route("/v1/agent/members", agent_members, methods=["GET"])
-    app.route("/v1/metrics", agent_metrics, methods=["GET"])
+
+def agent_health(request: Request, ctx: AgentViews) -> Response:
+    # Nomad: {"server": {"ok": bool, "message": str}}, 500 when not ok.
+    ok, message = ctx.health()
+    return json_response({"server": {"ok": ok, "message": message}}, 200 if ok else 500)
+
+
+@nomad_handler
+def agent_metrics(request: Request, ctx: AgentViews) -> Any:
+    # Nomad serves metrics without an ACL check (command/agent/metrics_endpoint.go).
+    ctx.refresh_metrics()
+    if request.args.get("format") == "prometheus":
+        return Response(metrics.prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
+    return metrics.json_summary()
+
+
+@nomad_handler
+def agent_members(request: Request, ctx: AgentViews) -> Any:
+    acl.authorize(ctx, request, acl.NODE_READ)
+    return ctx.members_info()
+
+
+def register(app: App, ctx: AgentViews) -> None:
+    app.route("/v1/status/leader", bind(status_leader, ctx), methods=["GET"])
+    app.route("/v1/status/peers", bind(status_peers, ctx), methods=["GET"])
+    app.route("/v1/agent/self", bind(agent_self, ctx), methods=["GET"])
+    app.route("/v1/agent/health", bind(agent_health, ctx), methods=["GET"])
+    app.route("/v1/agent/members", bind(agent_members, ctx), methods=["GET"])
+    app.route("/v1/metrics", bind(agent_metrics, ctx), methods=["GET"])
 
 
 __all__ = [

@@ -8,19 +8,17 @@ to start that member's etcd with.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
 from .. import acl, govalidate
-from ..cluster import leadership, membership
+from ..cluster import leadership, membership, view
 from ..cluster.view import Server, fmt_member_id
 from ..store.etcd import Member
-from ..store.gateway import EtcdError
-from ..store.state import SERVERS
 from . import gobody
+from .context import WithEtcd, bind
 from .http import App
 from .nomad import NomadError, nomad_handler
 
@@ -42,38 +40,12 @@ def parse_stale(request: Request) -> bool:
         raise NomadError(400, "Expect `true` or `false` for `stale` query string parameter") from None
 
 
-def peers(agent: Any, *, stale: bool = False) -> tuple[int, int, list[Server]]:
-    """(leader member ID, raft index, every peer). With ``stale`` a member without a leader answers too."""
-    etcd = agent.etcd
-    _, members = etcd.members()  # served from the member's local view in etcd 3.4: works without a leader
+def peers(ctx: WithEtcd, *, stale: bool = False) -> tuple[int, int, list[Server]]:
+    """(leader member ID, raft index, every peer): raftops.cluster.view.servers, "No cluster leader" a 500."""
     try:
-        status = etcd.status()
-        leader, index = status.leader, status.raft_index
-    except EtcdError:
-        leader, index = 0, 0
-    if not leader and not stale:
-        raise NomadError(500, "No cluster leader")
-    regs: dict[int, dict] = {}
-    # Oldest first, so the newest registration of a member wins (a server re-installed with a new ID).
-    for kv in sorted(etcd.range(SERVERS, prefix=True, serializable=stale).kvs, key=lambda kv: kv.mod_revision):
-        try:
-            reg = json.loads(kv.value)
-            regs[int(reg["EtcdMemberID"], 16)] = reg
-        except (ValueError, KeyError, TypeError):
-            continue
-    out = []
-    for m in sorted(members, key=lambda m: m.peer_address):
-        reg = regs.get(m.id, {})
-        out.append(
-            Server(
-                member=m,
-                server_id=reg.get("ID", ""),
-                node=reg.get("Name") or m.name or "(unknown)",
-                http_address=reg.get("HTTPAddress", ""),
-                version=reg.get("Version", ""),
-            )
-        )
-    return leader, index, out
+        return view.servers(ctx.etcd, stale=stale)
+    except leadership.NoLeader as exc:
+        raise NomadError(500, "No cluster leader") from exc
 
 
 def raft_server_json(s: Server, leader: int) -> dict[str, Any]:
@@ -99,145 +71,150 @@ def _empty(status: int) -> Response:
     return resp
 
 
-def register(app: App, agent: Any) -> None:
-    @nomad_handler
-    def configuration(request: Request) -> Any:
-        if request.method != "GET":
-            return _empty(405)  # upstream writes the status with an empty body
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        stale = parse_stale(request)
-        leader, index, servers = peers(agent, stale=stale)
-        # Field order of RaftConfigurationResponse; no X-Nomad-* headers (upstream sets none).
-        return {"Servers": [raft_server_json(s, leader) for s in servers], "Index": index}
+@nomad_handler
+def configuration(request: Request, ctx: WithEtcd) -> Any:
+    if request.method != "GET":
+        return _empty(405)  # upstream writes the status with an empty body
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    stale = parse_stale(request)
+    leader, index, servers = peers(ctx, stale=stale)
+    # Field order of RaftConfigurationResponse; no X-Nomad-* headers (upstream sets none).
+    return {"Servers": [raft_server_json(s, leader) for s in servers], "Index": index}
 
-    @nomad_handler
-    def peer(request: Request) -> Any:
-        if request.method != "DELETE":
-            raise NomadError(404, INVALID_METHOD)
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        has_id, has_address = "id" in request.args, "address" in request.args
-        # The <=1.10 texts: this server still removes by address (the older API form), so it keeps them.
-        if not has_id and not has_address:
-            raise NomadError(400, NEITHER_ID_NOR_ADDRESS)
-        if has_id and has_address:
-            raise NomadError(400, "Must specify only one of ?id or ?address")
-        _, _, servers = peers(agent)
-        if has_id:
-            wanted = request.args.get("id", "")
-            target = next((s for s in servers if s.id == wanted), None)
-            missing = f"id {govalidate.quote(wanted)} was not found in the Raft configuration"
-        else:
-            wanted = request.args.get("address", "")
-            target = next((s for s in servers if wanted and wanted in _addresses(s.member)), None)
-            missing = f"address {govalidate.quote(wanted)} was not found in the Raft configuration"
-        if target is None:
-            raise NomadError(500, missing)  # upstream: a plain RPC error, so HTTP 500
+
+@nomad_handler
+def peer(request: Request, ctx: WithEtcd) -> Any:
+    if request.method != "DELETE":
+        raise NomadError(404, INVALID_METHOD)
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    has_id, has_address = "id" in request.args, "address" in request.args
+    # The <=1.10 texts: this server still removes by address (the older API form), so it keeps them.
+    if not has_id and not has_address:
+        raise NomadError(400, NEITHER_ID_NOR_ADDRESS)
+    if has_id and has_address:
+        raise NomadError(400, "Must specify only one of ?id or ?address")
+    _, _, servers = peers(ctx)
+    if has_id:
+        wanted = request.args.get("id", "")
+        target = next((s for s in servers if s.id == wanted), None)
+        missing = f"id {govalidate.quote(wanted)} was not found in the Raft configuration"
+    else:
+        wanted = request.args.get("address", "")
+        target = next((s for s in servers if wanted and wanted in _addresses(s.member)), None)
+        missing = f"address {govalidate.quote(wanted)} was not found in the Raft configuration"
+    if target is None:
+        raise NomadError(500, missing)  # upstream: a plain RPC error, so HTTP 500
+    try:
+        membership.remove_member(ctx.etcd, target.member)
+    except membership.MembershipError as exc:
+        raise NomadError(exc.status, exc.message) from exc
+    return _empty(200)
+
+
+@nomad_handler
+def transfer_leadership(request: Request, ctx: WithEtcd) -> Any:
+    if request.method not in ("PUT", "POST"):
+        raise NomadError(405, INVALID_METHOD)
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    ids, addrs = request.args.getlist("id"), request.args.getlist("address")
+    has_id, has_address = "id" in request.args, "address" in request.args
+    if not has_id and not has_address:
+        raise NomadError(400, "must specify id or address")
+    if has_id and has_address:
+        raise NomadError(400, "must specify either id or address")
+    if has_id and ids[0] == "":
+        raise NomadError(400, "id must be non-empty")
+    if has_id and len(ids) > 1:
+        raise NomadError(400, "must specify only one id")
+    if has_address and addrs[0] == "":
+        raise NomadError(400, "address must be non-empty")
+    if has_address and len(addrs) > 1:
+        raise NomadError(400, "must specify only one address")
+    if has_id:
         try:
-            membership.remove_member(agent.etcd, target.member)
-        except membership.MembershipError as exc:
-            raise NomadError(exc.status, exc.message) from exc
-        return _empty(200)
-
-    @nomad_handler
-    def transfer_leadership(request: Request) -> Any:
-        if request.method not in ("PUT", "POST"):
-            raise NomadError(405, INVALID_METHOD)
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        ids, addrs = request.args.getlist("id"), request.args.getlist("address")
-        has_id, has_address = "id" in request.args, "address" in request.args
-        if not has_id and not has_address:
-            raise NomadError(400, "must specify id or address")
-        if has_id and has_address:
-            raise NomadError(400, "must specify either id or address")
-        if has_id and ids[0] == "":
-            raise NomadError(400, "id must be non-empty")
-        if has_id and len(ids) > 1:
-            raise NomadError(400, "must specify only one id")
-        if has_address and addrs[0] == "":
-            raise NomadError(400, "address must be non-empty")
-        if has_address and len(addrs) > 1:
-            raise NomadError(400, "must specify only one address")
-        if has_id:
-            try:
-                govalidate.parse_uuid(ids[0])
-            except ValueError as exc:
-                raise NomadError(400, f"id must be a uuid: {exc}") from None
-        else:
-            try:
-                govalidate.parse_addr_port(addrs[0])
-            except ValueError as exc:
-                raise NomadError(400, f"address must be in IP:port format: {exc}") from None
+            govalidate.parse_uuid(ids[0])
+        except ValueError as exc:
+            raise NomadError(400, f"id must be a uuid: {exc}") from None
+    else:
         try:
-            leader_id, _, servers = peers(agent)
-        except NomadError as exc:
-            raise NomadError(503, exc.message) from exc  # transfer-leadership answers 503 without a leader
-        leader = next((s for s in servers if s.member.id == leader_id), None)
-        if leader is None:
-            raise NomadError(503, "No cluster leader")
-        if has_id:
-            kind, wanted = "id", ids[0]
-            target = next((s for s in servers if s.id == wanted), None)
-        else:
-            kind, wanted = "address", addrs[0]
-            target = next((s for s in servers if wanted in _addresses(s.member)), None)
-        if target is None:
-            raise NomadError(400, f"{kind} {govalidate.quote(wanted)} was not found in the Raft configuration")
-        noop = target.member.id == leader.member.id
-        if not noop:
-            try:
-                result = leadership.transfer(agent.etcd, target.member)
-            except leadership.NoLeader as exc:
-                raise NomadError(503, "No cluster leader") from exc
-            except leadership.TransferError as exc:
-                raise NomadError(500, str(exc)) from exc
-            noop = result.noop
-            if result.from_member.id != leader.member.id:
-                leader = next((s for s in servers if s.member.id == result.from_member.id), leader)
-        # LeadershipTransferResponse: Err is a nil error on success, which encodes as null.
-        return {"From": id_address(leader), "To": id_address(target), "Noop": noop, "Err": None}
-
-    @nomad_handler
-    def join(request: Request) -> Any:
-        if request.method not in ("PUT", "POST"):
-            raise NomadError(405, INVALID_METHOD)
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        name, peer_url = _join_request(request)
+            govalidate.parse_addr_port(addrs[0])
+        except ValueError as exc:
+            raise NomadError(400, f"address must be in IP:port format: {exc}") from None
+    try:
+        leader_id, _, servers = peers(ctx)
+    except NomadError as exc:
+        raise NomadError(503, exc.message) from exc  # transfer-leadership answers 503 without a leader
+    leader = next((s for s in servers if s.member.id == leader_id), None)
+    if leader is None:
+        raise NomadError(503, "No cluster leader")
+    if has_id:
+        kind, wanted = "id", ids[0]
+        target = next((s for s in servers if s.id == wanted), None)
+    else:
+        kind, wanted = "address", addrs[0]
+        target = next((s for s in servers if wanted in _addresses(s.member)), None)
+    if target is None:
+        raise NomadError(400, f"{kind} {govalidate.quote(wanted)} was not found in the Raft configuration")
+    noop = target.member.id == leader.member.id
+    if not noop:
         try:
-            result = membership.add_learner(agent.etcd, name, peer_url)
-        except membership.MembershipError as exc:
-            raise NomadError(exc.status, exc.message) from exc
-        m = result.member
-        return {
-            "Member": {
-                "ID": Server(m, "", name, "", "").id,
-                "EtcdMemberID": fmt_member_id(m.id),
-                "Name": name,
-                "PeerURLs": list(m.peer_urls),
-                "Voter": not m.is_learner,
-            },
-            "Created": result.created,
-            "InitialCluster": result.initial_cluster,
-            "InitialClusterState": "existing",
-        }
+            result = leadership.transfer(ctx.etcd, target.member)
+        except leadership.NoLeader as exc:
+            raise NomadError(503, "No cluster leader") from exc
+        except leadership.TransferError as exc:
+            raise NomadError(500, str(exc)) from exc
+        noop = result.noop
+        if result.from_member.id != leader.member.id:
+            leader = next((s for s in servers if s.member.id == result.from_member.id), leader)
+    # LeadershipTransferResponse: Err is a nil error on success, which encodes as null.
+    return {"From": id_address(leader), "To": id_address(target), "Noop": noop, "Err": None}
 
-    def dispatch(request: Request, rest: str = "") -> Response:
-        # Nomad's OperatorRequest matches on the path prefix after /v1/operator/raft/.
-        for prefix, handler in (
-            ("configuration", configuration),
-            ("peer", peer),
-            ("transfer-leadership", transfer_leadership),
-            ("join", join),
-        ):
-            if rest.startswith(prefix):
-                return handler(request)
-        return nomad_handler(_invalid)(request)
 
-    app.route("/v1/operator/raft/configuration", configuration)
-    app.route("/v1/operator/raft/peer", peer)
-    app.route("/v1/operator/raft/transfer-leadership", transfer_leadership)
-    app.route("/v1/operator/raft/join", join)
-    app.route("/v1/operator/raft/", dispatch, name="nomad:/v1/operator/raft/:*")
-    app.route("/v1/operator/raft/<path:rest>", dispatch, name="nomad:/v1/operator/raft/<rest>:*")
+@nomad_handler
+def join(request: Request, ctx: WithEtcd) -> Any:
+    if request.method not in ("PUT", "POST"):
+        raise NomadError(405, INVALID_METHOD)
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    name, peer_url = _join_request(request)
+    try:
+        result = membership.add_learner(ctx.etcd, name, peer_url)
+    except membership.MembershipError as exc:
+        raise NomadError(exc.status, exc.message) from exc
+    m = result.member
+    return {
+        "Member": {
+            "ID": Server(m, "", name, "", "").id,
+            "EtcdMemberID": fmt_member_id(m.id),
+            "Name": name,
+            "PeerURLs": list(m.peer_urls),
+            "Voter": not m.is_learner,
+        },
+        "Created": result.created,
+        "InitialCluster": result.initial_cluster,
+        "InitialClusterState": "existing",
+    }
+
+
+def dispatch(request: Request, ctx: WithEtcd, rest: str = "") -> Response:
+    # Nomad's OperatorRequest matches on the path prefix after /v1/operator/raft/.
+    for prefix, handler in (
+        ("configuration", configuration),
+        ("peer", peer),
+        ("transfer-leadership", transfer_leadership),
+        ("join", join),
+    ):
+        if rest.startswith(prefix):
+            return handler(request)
+    return nomad_handler(_invalid)(request)
+
+
+def register(app: App, ctx: WithEtcd) -> None:
+    app.route("/v1/operator/raft/configuration", bind(configuration, ctx))
+    app.route("/v1/operator/raft/peer", bind(peer, ctx))
+    app.route("/v1/operator/raft/transfer-leadership", bind(transfer_leadership, ctx))
+    app.route("/v1/operator/raft/join", bind(join, ctx))
+    app.route("/v1/operator/raft/", bind(dispatch, ctx), name="nomad:/v1/operator/raft/:*")
+    app.route("/v1/operator/raft/<path:rest>", bind(dispatch, ctx), name="nomad:/v1/operator/raft/<rest>:*")
 
 
 def _invalid(request: Request) -> Any:

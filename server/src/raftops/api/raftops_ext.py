@@ -17,16 +17,17 @@ from werkzeug.wrappers import Request
 from .. import __version__, acl
 from ..store.etcd import op_get
 from ..store.state import POINTER, TOUCHED
+from .context import WithEtcd, bind
 from .http import App
 from .nomad import nomad_handler
 
 STATE_PATH = "/v1/raftops/state"
 
 
-def cluster_state(agent: Any) -> dict[str, Any]:
-    res = agent.etcd.txn([], [op_get(TOUCHED), op_get(POINTER)])
+def cluster_state(ctx: WithEtcd) -> dict[str, Any]:
+    res = ctx.etcd.txn([], [op_get(TOUCHED), op_get(POINTER)])
     touched, pointer = res.ranges()
-    status = agent.etcd.status()  # any member: the version is the same cluster-wide between upgrades
+    status = ctx.etcd.status()  # any member: the version is the same cluster-wide between upgrades
     return {
         "Revision": touched[0].mod_revision if touched else 0,
         "EtcdVersion": status.version,
@@ -35,10 +36,11 @@ def cluster_state(agent: Any) -> dict[str, Any]:
     }
 
 
-def register(app: App, agent: Any) -> None:
-    @nomad_handler
-    def state(request: Request) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_READ)
-        return cluster_state(agent)
+@nomad_handler
+def state(request: Request, ctx: WithEtcd) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_READ)
+    return cluster_state(ctx)
 
-    app.route(STATE_PATH, state, methods=["GET"])
+
+def register(app: App, ctx: WithEtcd) -> None:
+    app.route(STATE_PATH, bind(state, ctx), methods=["GET"])

@@ -1,4 +1,7 @@
-"""The cluster as the operator API shows it: etcd members joined with raftops server registrations."""
+"""The cluster as the operator API shows it: etcd members joined with raftops server registrations.
+
+The one home of the server list (``servers``): /v1/operator/raft/* reads it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 from ..store.etcd import Etcd, Member, MemberStatus
 from ..store.gateway import EtcdError
 from ..store.state import SERVERS
+from .leadership import NoLeader
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,11 @@ def leader_status(etcd: Etcd) -> MemberStatus:
     return etcd.status()
 
 
-def registrations(etcd: Etcd) -> dict[int, dict]:
-    """Server registrations keyed by etcd member ID."""
+def registrations(etcd: Etcd, *, serializable: bool = False) -> dict[int, dict]:
+    """Server registrations keyed by etcd member ID (``serializable``: this member's local view)."""
     out: dict[int, dict] = {}
-    for kv in etcd.range(SERVERS, prefix=True).kvs:
+    # Oldest first, so the newest registration of a member wins (a server re-installed with a new ID).
+    for kv in sorted(etcd.range(SERVERS, prefix=True, serializable=serializable).kvs, key=lambda kv: kv.mod_revision):
         try:
             reg = json.loads(kv.value)
             out[int(reg["EtcdMemberID"], 16)] = reg
@@ -66,14 +71,22 @@ def registrations(etcd: Etcd) -> dict[int, dict]:
     return out
 
 
-def servers(etcd: Etcd) -> tuple[int, list[Server]]:
-    """(leader member ID, every raft peer) from the member list and the registrations."""
+def servers(etcd: Etcd, *, stale: bool = False) -> tuple[int, int, list[Server]]:
+    """(leader member ID, raft index, every raft peer) from the member list and the registrations.
+
+    Without a leader this raises leadership.NoLeader, unless ``stale``: then the member's local view
+    answers (leader 0). The member list is served from the member's local view in etcd 3.4, so it
+    works without a leader.
+    """
     _, members = etcd.members()
-    regs = registrations(etcd)
     try:
-        leader = leader_status(etcd).leader
+        status = leader_status(etcd)
+        leader, index = status.leader, status.raft_index
     except EtcdError:
-        leader = 0
+        leader, index = 0, 0
+    if not leader and not stale:
+        raise NoLeader("No cluster leader")
+    regs = registrations(etcd, serializable=stale)
     out = []
     for m in sorted(members, key=lambda m: m.peer_address):
         reg = regs.get(m.id, {})
@@ -86,7 +99,7 @@ def servers(etcd: Etcd) -> tuple[int, list[Server]]:
                 version=reg.get("Version", ""),
             )
         )
-    return leader, out
+    return leader, index, out
 
 
 def leader_address(etcd: Etcd) -> str:
