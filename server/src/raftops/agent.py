@@ -22,9 +22,12 @@ from .api import register_all
 from .api.http import App
 from .cluster import guard, view
 from .cluster.autopilot import AutopilotDuty
+from .cluster.configs import InitializeConfigs
 from .cluster.health import HealthPoller
 from .config import Config
 from .httpfront import HTTPFront, TLSFiles
+from .sm.service import SMService
+from .snapshot.service import GenerationCollector
 from .store.etcd import Etcd
 from .store.gateway import EtcdError
 from .store.lease import Election, LeaseKeeper
@@ -73,7 +76,6 @@ class Agent:
         self.member_id = 0
         self.raft_address = config.advertise_raft
         self.started_at = time.time()
-        self.duties: list[Duty] = []
         self.is_duty_holder = False
         self._stop = threading.Event()
         self._http: HTTPFront | None = None
@@ -82,7 +84,16 @@ class Agent:
         self.election = Election(self.etcd, ELECTIONS + b"cluster-duties", self.server_id.encode())
         # Autopilot health is computed in every agent, in memory; its actions run in the duty holder.
         self.server_health = HealthPoller(self.etcd, self.state)
-        self.duties.append(AutopilotDuty(config.autopilot_dead_server_threshold))
+        # Snapshot management: policies, repositories, snapshots and notifications (api/sm.py and kin).
+        self.sm = SMService(self)
+        # Every once-per-cluster duty, in the order the duty holder runs them each DUTY_INTERVAL.
+        self.duties: list[Duty] = [
+            AutopilotDuty(config.autopilot_dead_server_threshold),  # autopilot actions on the health report
+            InitializeConfigs(),  # autopilot and scheduler configuration defaults (cluster/configs.py)
+            GenerationCollector(),  # old data generations after a restore (snapshot/service.py)
+            self.sm.executor,  # SM policies' snapshots and deletions (sm/executor.py)
+        ]
+        # The HTTP API: every family's route table, its handlers bound to this agent's services.
         self.app = App(self)
         register_all(self.app, self)
 

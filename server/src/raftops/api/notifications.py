@@ -17,8 +17,8 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from .. import acl
-from ..sm import service
 from ..sm.notifications import Channel, not_found
+from .context import WithSM, bind
 from .http import App
 from .opensearch import (
     check_params,
@@ -68,88 +68,93 @@ def _matches(channel: Channel, filters: dict[str, str]) -> bool:
     return True
 
 
-def register(app: App, agent: Any) -> None:
-    sm = service.of(agent)
-    store = sm.notifications
+def now(ctx: WithSM) -> int:
+    ctx.sm.clock.refresh()
+    return ctx.sm.clock.now_ms()
 
-    def now() -> int:
-        sm.clock.refresh()
-        return sm.clock.now_ms()
 
-    def create(request: Request) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        body = object_body(request)
-        check_params(request, ())
-        return {"config_id": store.create(body, now())}
+def create(request: Request, ctx: WithSM) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    body = object_body(request)
+    check_params(request, ())
+    return {"config_id": ctx.sm.notifications.create(body, now(ctx))}
 
-    def update(request: Request, config_id: str) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        body = object_body(request)
-        check_params(request, ())
-        return {"config_id": store.update(config_id, body, now())}
 
-    def get_one(request: Request, config_id: str) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_READ)
-        check_params(request, ())
-        channel = store.get(config_id)
-        if channel is None:
-            raise not_found(config_id)
-        return _result([channel])
+def update(request: Request, ctx: WithSM, config_id: str) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    body = object_body(request)
+    check_params(request, ())
+    return {"config_id": ctx.sm.notifications.update(config_id, body, now(ctx))}
 
-    def get_many(request: Request) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_READ)
-        ids = []
-        if request.args.get("config_id"):
-            ids.append(request.args["config_id"])
-        ids += [i for i in request.args.get("config_id_list", "").split(",") if i]
-        start = param_long(request, "from_index", 0, kind="int") or 0
-        max_items = param_long(request, "max_items", DEFAULT_MAX_ITEMS, kind="int") or 0
-        sort_field = request.args.get("sort_field", "config_id")
-        sort_order = request.args.get("sort_order", "asc").lower()
-        check_params(request, LIST_PARAMS)
-        if sort_order not in ("asc", "desc"):
-            raise illegal_argument(f"Unknown SortOrder [{request.args.get('sort_order')}]")
-        if sort_field not in SORT_FIELDS:
-            raise illegal_argument(f"Invalid sort_field [{sort_field}]")
-        if ids:
-            unique = list(dict.fromkeys(ids))
-            found = [store.get(i) for i in unique]
-            absent = [i for i, c in zip(unique, found, strict=True) if c is None]
-            if absent:
-                if len(unique) == 1:
-                    raise not_found(unique[0])
-                raise not_found("[" + ", ".join(absent) + "]")
-            return _result([c for c in found if c is not None])
-        filters = {k: request.args[k] for k in FILTERS if k in request.args}
-        channels = [c for c in store.list() if _matches(c, filters)]
-        channels.sort(key=SORT_FIELDS[sort_field], reverse=sort_order == "desc")
-        return _result(channels[start : start + max_items], start, len(channels))
 
-    def delete(request: Request, config_id: str | None = None) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        ids = [config_id] if config_id else []
-        if not ids:
-            ids = [i for i in request.args.get("config_id_list", request.args.get("config_id", "")).split(",") if i]
-        check_params(request, ("config_id", "config_id_list"))
-        if not ids:
-            raise illegal_argument("either config_id or config_id_list is required")
-        return {"delete_response_list": store.delete(list(dict.fromkeys(ids)))}
+def get_one(request: Request, ctx: WithSM, config_id: str) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_READ)
+    check_params(request, ())
+    channel = ctx.sm.notifications.get(config_id)
+    if channel is None:
+        raise not_found(config_id)
+    return _result([channel])
 
-    @opensearch_handler
-    def configs(request: Request) -> Any:
-        handlers = {"POST": create, "GET": get_many, "DELETE": delete}
-        handler = handlers.get(request.method)
-        if handler is None:
-            return method_not_allowed(request, handlers)
-        return handler(request)
 
-    @opensearch_handler
-    def config(request: Request, config_id: str) -> Any:
-        handlers = {"PUT": update, "GET": get_one, "DELETE": delete}
-        handler = handlers.get(request.method)
-        if handler is None:
-            return method_not_allowed(request, handlers)
-        return handler(request, config_id)
+def get_many(request: Request, ctx: WithSM) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_READ)
+    ids = []
+    if request.args.get("config_id"):
+        ids.append(request.args["config_id"])
+    ids += [i for i in request.args.get("config_id_list", "").split(",") if i]
+    start = param_long(request, "from_index", 0, kind="int") or 0
+    max_items = param_long(request, "max_items", DEFAULT_MAX_ITEMS, kind="int") or 0
+    sort_field = request.args.get("sort_field", "config_id")
+    sort_order = request.args.get("sort_order", "asc").lower()
+    check_params(request, LIST_PARAMS)
+    if sort_order not in ("asc", "desc"):
+        raise illegal_argument(f"Unknown SortOrder [{request.args.get('sort_order')}]")
+    if sort_field not in SORT_FIELDS:
+        raise illegal_argument(f"Invalid sort_field [{sort_field}]")
+    if ids:
+        unique = list(dict.fromkeys(ids))
+        found = [ctx.sm.notifications.get(i) for i in unique]
+        absent = [i for i, c in zip(unique, found, strict=True) if c is None]
+        if absent:
+            if len(unique) == 1:
+                raise not_found(unique[0])
+            raise not_found("[" + ", ".join(absent) + "]")
+        return _result([c for c in found if c is not None])
+    filters = {k: request.args[k] for k in FILTERS if k in request.args}
+    channels = [c for c in ctx.sm.notifications.list() if _matches(c, filters)]
+    channels.sort(key=SORT_FIELDS[sort_field], reverse=sort_order == "desc")
+    return _result(channels[start : start + max_items], start, len(channels))
 
-    app.route(BASE, configs, name="notifications:configs", family="opensearch")
-    app.route(BASE + "/<config_id>", config, name="notifications:config", family="opensearch")
+
+def delete(request: Request, ctx: WithSM, config_id: str | None = None) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    ids = [config_id] if config_id else []
+    if not ids:
+        ids = [i for i in request.args.get("config_id_list", request.args.get("config_id", "")).split(",") if i]
+    check_params(request, ("config_id", "config_id_list"))
+    if not ids:
+        raise illegal_argument("either config_id or config_id_list is required")
+    return {"delete_response_list": ctx.sm.notifications.delete(list(dict.fromkeys(ids)))}
+
+
+@opensearch_handler
+def configs(request: Request, ctx: WithSM) -> Any:
+    handlers = {"POST": create, "GET": get_many, "DELETE": delete}
+    handler = handlers.get(request.method)
+    if handler is None:
+        return method_not_allowed(request, handlers)
+    return handler(request, ctx)
+
+
+@opensearch_handler
+def config(request: Request, ctx: WithSM, config_id: str) -> Any:
+    handlers = {"PUT": update, "GET": get_one, "DELETE": delete}
+    handler = handlers.get(request.method)
+    if handler is None:
+        return method_not_allowed(request, handlers)
+    return handler(request, ctx, config_id)
+
+
+def register(app: App, ctx: WithSM) -> None:
+    app.route(BASE, bind(configs, ctx), name="notifications:configs", family="opensearch")
+    app.route(BASE + "/<config_id>", bind(config, ctx), name="notifications:config", family="opensearch")

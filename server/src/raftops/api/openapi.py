@@ -21,6 +21,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .. import __version__
+from ..cluster import configs
+from ..cluster.configs import AUTOPILOT, SCHEDULER
+from .context import bind
 from .http import App
 
 PATH = "/v1/openapi.json"
@@ -50,6 +53,32 @@ def array(items: dict[str, Any], nullable: bool = False) -> dict[str, Any]:
     if nullable:
         out["nullable"] = True
     return out
+
+
+def config_schemas(spec: configs.DocumentSpec) -> dict[str, Any]:
+    """The schemas of a configuration document (and its nested structs) from its one spec."""
+    out: dict[str, Any] = {}
+
+    def schema(fields: tuple[configs.Field, ...]) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        for f in fields:
+            if f.kind == configs.STRUCT:
+                out[f.go_type] = obj(schema(f.fields))
+                props[f.name] = ref(f.go_type)
+            elif f.kind == configs.DURATION:
+                props[f.name] = {"type": "string", "example": f.default}
+            elif f.kind == configs.BOOL:
+                props[f.name] = BOOL
+            elif f.choices:
+                props[f.name] = {"type": "string", "enum": list(f.choices)}
+            elif f.kind == configs.STRING:
+                props[f.name] = STRING
+            else:
+                props[f.name] = INT
+        return props
+
+    props = schema(spec.fields)
+    return {**out, spec.go_type: obj({**props, **{name: INT for name in configs.INDEX_FIELDS}})}
 
 
 SCHEMAS: dict[str, Any] = {
@@ -108,40 +137,8 @@ SCHEMAS: dict[str, Any] = {
         },
         ["Member", "Created", "InitialCluster", "InitialClusterState"],
     ),
-    "AutopilotConfiguration": obj(
-        {
-            "CleanupDeadServers": BOOL,
-            "LastContactThreshold": {"type": "string", "example": "200ms"},
-            "MaxTrailingLogs": INT,
-            "MinQuorum": INT,
-            "ServerStabilizationTime": {"type": "string", "example": "10s"},
-            "EnableRedundancyZones": BOOL,
-            "DisableUpgradeMigration": BOOL,
-            "EnableCustomUpgrades": BOOL,
-            "CreateIndex": INT,
-            "ModifyIndex": INT,
-        }
-    ),
-    "PreemptionConfig": obj(
-        {
-            "SystemSchedulerEnabled": BOOL,
-            "SysBatchSchedulerEnabled": BOOL,
-            "BatchSchedulerEnabled": BOOL,
-            "ServiceSchedulerEnabled": BOOL,
-        }
-    ),
-    "SchedulerConfiguration": obj(
-        {
-            "SchedulerAlgorithm": {"type": "string", "enum": ["", "binpack", "spread"]},
-            "PreemptionConfig": ref("PreemptionConfig"),
-            "MemoryOversubscriptionEnabled": BOOL,
-            "RejectJobRegistration": BOOL,
-            "PauseEvalBroker": BOOL,
-            "NodeLimitForFeasibilityChecks": INT,
-            "CreateIndex": INT,
-            "ModifyIndex": INT,
-        }
-    ),
+    **config_schemas(AUTOPILOT),
+    **config_schemas(SCHEDULER),
     "SchedulerConfigurationResponse": obj(
         {
             "SchedulerConfig": ref("SchedulerConfiguration"),
@@ -767,13 +764,13 @@ def document() -> dict[str, Any]:
     }
 
 
-def register(app: App, agent: Any) -> None:
-    body = json.dumps(document())
+def openapi(request: Request, ctx: bytes) -> Response:
+    return Response(ctx, status=200, content_type="application/json")
 
-    def openapi(request: Request) -> Response:
-        return Response(body, status=200, content_type="application/json")
 
-    app.route(PATH, openapi, methods=["GET"])
+def register(app: App, ctx: object) -> None:
+    """The document is built once; its handler's context is the encoded document itself."""
+    app.route(PATH, bind(openapi, json.dumps(document()).encode()), methods=["GET"])
 
 
 if __name__ == "__main__":

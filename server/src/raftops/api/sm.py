@@ -17,12 +17,13 @@ from urllib.parse import quote
 from werkzeug.wrappers import Request, Response
 
 from .. import acl
-from ..sm import names, service
+from ..sm import names
 from ..sm.policy import for_index
 from ..sm.store import StoredPolicy
 from ..sm.timevalue import TimeValueError
 from ..sm.timevalue import parse as parse_time
 from ..sm.wildcard import Wildcard
+from .context import WithSM, bind
 from .http import App
 from .opensearch import (
     OpenSearchError,
@@ -136,187 +137,197 @@ def _sort_value(doc: dict[str, Any], field: str) -> Any:
     return value
 
 
-def register(app: App, agent: Any) -> None:
-    sm = service.of(agent)
+def now(ctx: WithSM) -> int:
+    ctx.sm.clock.refresh()
+    return ctx.sm.clock.now_ms()
 
-    def now() -> int:
-        sm.clock.refresh()
-        return sm.clock.now_ms()
 
-    # -- handlers -------------------------------------------------------------------------------
-    def create(request: Request, name: str) -> Response:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        names.check_policy_name(name)
-        param_long(request, "if_seq_no")
-        param_long(request, "if_primary_term")
-        refresh_policy(request)
-        at = now()
-        policy = for_index(object_body(request), name, at)
-        check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
-        check_doc_id(names.policy_doc_id(name))
-        stored = sm.store.create(policy)
-        return json_response(request, policy_response(stored), 201, headers={"Location": location(name)})
+def create(request: Request, ctx: WithSM, name: str) -> Response:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    names.check_policy_name(name)
+    param_long(request, "if_seq_no")
+    param_long(request, "if_primary_term")
+    refresh_policy(request)
+    at = now(ctx)
+    policy = for_index(object_body(request), name, at)
+    check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
+    check_doc_id(names.policy_doc_id(name))
+    stored = ctx.sm.store.create(policy)
+    return json_response(request, policy_response(stored), 201, headers={"Location": location(name)})
 
-    def update(request: Request, name: str) -> Response:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        names.check_policy_name(name)
-        seq_no = param_long(request, "if_seq_no", -2)
-        term = param_long(request, "if_primary_term", 0)
-        refresh_policy(request)
-        at = now()
-        policy = for_index(object_body(request), name, at)
-        check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
-        check_doc_id(names.policy_doc_id(name))
-        if seq_no == -2 or term == 0:
-            raise validation_failed(
-                "Sequence number and primary term must be provided when updating a snapshot management policy"
-            )
-        stored = sm.store.update(policy, int(seq_no or 0), int(term or 0))
-        return json_response(request, policy_response(stored), 200, headers={"Location": location(name)})
 
-    def get_one(request: Request, name: str) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_READ)
-        check_params(request, ())
-        return policy_response(sm.store.require(name, now()))
-
-    def delete(request: Request, name: str) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        if not name:
-            raise illegal_argument("Missing policy name")
-        refresh = refresh_policy(request)
-        check_params(request, ("refresh",))
-        return sm.store.delete(name, now(), forced_refresh=refresh == "true")
-
-    def list_policies(request: Request) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_READ)
-        size = param_long(request, "size", DEFAULT_SIZE, kind="int")
-        start = param_long(request, "from", DEFAULT_FROM, kind="int")
-        sort_field = request.args.get("sortField", DEFAULT_SORT_FIELD)
-        sort_order = request.args.get("sortOrder", DEFAULT_SORT_ORDER)
-        query = request.args.get("queryString", "*")
-        check_params(request, ("size", "from", "sortField", "sortOrder", "queryString"))
-        if sort_order.lower() not in ("asc", "desc"):
-            raise illegal_argument(f"Unknown SortOrder [{sort_order}]")
-        if size is not None and size < 0:
-            raise illegal_argument(f"[size] parameter cannot be negative, found [{size}]")
-        if start is not None and start < 0:
-            raise illegal_argument(f"[from] parameter cannot be negative, found [{start}]")
-        if sort_field not in SORTABLE:
-            reason = f"No mapping found for [{sort_field}] in order to sort on"
-            raise OpenSearchError(400, "query_shard_exception", reason)
-        compiled = compile_query(query)
-        hits = [p for p in sm.store.list(now()) if query_matches(compiled, p.name)]
-        present = [p for p in hits if _sort_value(p.policy.render(), sort_field) is not None]
-        absent = [p for p in hits if _sort_value(p.policy.render(), sort_field) is None]
-        present.sort(
-            key=lambda p: (_sort_value(p.policy.render(), sort_field), p.name), reverse=sort_order.lower() == "desc"
+def update(request: Request, ctx: WithSM, name: str) -> Response:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    names.check_policy_name(name)
+    seq_no = param_long(request, "if_seq_no", -2)
+    term = param_long(request, "if_primary_term", 0)
+    refresh_policy(request)
+    at = now(ctx)
+    policy = for_index(object_body(request), name, at)
+    check_params(request, ("if_seq_no", "if_primary_term", "refresh"))
+    check_doc_id(names.policy_doc_id(name))
+    if seq_no == -2 or term == 0:
+        raise validation_failed(
+            "Sequence number and primary term must be provided when updating a snapshot management policy"
         )
-        ordered = present + absent  # documents without the field sort last either way
-        page = ordered[int(start or 0) : int(start or 0) + int(size or 0)]
-        return {
-            "policies": [
-                {"_id": p.doc_id, "_seq_no": p.seq_no, "_primary_term": p.primary_term, "sm_policy": p.policy.render()}
-                for p in page
-            ],
-            "total_policies": len(hits),
-        }
+    stored = ctx.sm.store.update(policy, int(seq_no or 0), int(term or 0))
+    return json_response(request, policy_response(stored), 200, headers={"Location": location(name)})
 
-    def explain(request: Request, names_csv: str) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_READ)
-        check_params(request, ())
-        wanted = [n.strip() for n in names_csv.split(",") if n.strip()] or ["*"]
-        policies = sm.store.list(now())
-        chosen = []
-        patterns = [(Wildcard(p) if "*" in p or "?" in p else None, p) for p in wanted]
-        for stored in sorted(policies, key=lambda p: p.name):
-            for wild, pattern in patterns:
-                if (wild is not None and wild.fullmatch(stored.name)) or stored.name == pattern:
-                    chosen.append(stored)
-                    break
-        metadata = sm.store.metadata([p.name for p in chosen])
-        out = []
-        for stored in chosen:
-            entry: dict[str, Any] = {"name": stored.name}
-            md = metadata.get(stored.name)
-            if md is not None:
-                entry |= md.explain()
-            entry["enabled"] = stored.policy.enabled
-            out.append(entry)
-        return {"policies": out}
 
-    def start_stop(request: Request, name: str, enabled: bool) -> Any:
-        acl.authorize(agent, request, acl.OPERATOR_WRITE)
-        names.check_policy_name(name)
-        check_params(request, ())
-        sm.store.set_enabled(name, enabled, now())
-        return {"acknowledged": True}
+def get_one(request: Request, ctx: WithSM, name: str) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_READ)
+    check_params(request, ())
+    return policy_response(ctx.sm.store.require(name, now(ctx)))
 
-    def test_clock(request: Request) -> Response:
-        if not sm.clock.test_clock:
-            message = f"no handler found for uri [{request.path}] and method [{request.method}]"
-            return json_response(request, {"error": message, "status": 404}, 404)
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        check_params(request, ())
-        if request.method == "GET":
-            sm.clock.refresh()
-            return json_response(request, sm.clock.status())
-        if request.method != "POST":
-            return method_not_allowed(request, ["GET", "POST"])
-        body = object_body(request)
-        unknown = sorted(set(body) - {"advance", "offset_ms", "creation_delay"})
-        if unknown:
-            raise illegal_argument(f"unknown test clock fields: {', '.join(unknown)}")
-        delay = _millis(body.get("creation_delay"), "creation_delay")
-        if delay is not None and not 0 <= delay <= MAX_CREATION_DELAY_MS:
-            raise illegal_argument("creation_delay must be between 0 and 1h")
-        return json_response(
-            request,
-            sm.clock.update(
-                advance_ms=_millis(body.get("advance"), "advance"),
-                offset_ms=_millis(body.get("offset_ms"), "offset_ms"),
-                creation_delay_ms=delay,
-            ),
-        )
 
-    # -- routing (every method reaches a handler, which answers OpenSearch's 405 itself) -------------
-    @opensearch_handler
-    def policies_root(request: Request) -> Any:
-        if request.method == "GET":
-            return list_policies(request)
+def delete(request: Request, ctx: WithSM, name: str) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    if not name:
+        raise illegal_argument("Missing policy name")
+    refresh = refresh_policy(request)
+    check_params(request, ("refresh",))
+    return ctx.sm.store.delete(name, now(ctx), forced_refresh=refresh == "true")
+
+
+def list_policies(request: Request, ctx: WithSM) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_READ)
+    size = param_long(request, "size", DEFAULT_SIZE, kind="int")
+    start = param_long(request, "from", DEFAULT_FROM, kind="int")
+    sort_field = request.args.get("sortField", DEFAULT_SORT_FIELD)
+    sort_order = request.args.get("sortOrder", DEFAULT_SORT_ORDER)
+    query = request.args.get("queryString", "*")
+    check_params(request, ("size", "from", "sortField", "sortOrder", "queryString"))
+    if sort_order.lower() not in ("asc", "desc"):
+        raise illegal_argument(f"Unknown SortOrder [{sort_order}]")
+    if size is not None and size < 0:
+        raise illegal_argument(f"[size] parameter cannot be negative, found [{size}]")
+    if start is not None and start < 0:
+        raise illegal_argument(f"[from] parameter cannot be negative, found [{start}]")
+    if sort_field not in SORTABLE:
+        reason = f"No mapping found for [{sort_field}] in order to sort on"
+        raise OpenSearchError(400, "query_shard_exception", reason)
+    compiled = compile_query(query)
+    hits = [p for p in ctx.sm.store.list(now(ctx)) if query_matches(compiled, p.name)]
+    present = [p for p in hits if _sort_value(p.policy.render(), sort_field) is not None]
+    absent = [p for p in hits if _sort_value(p.policy.render(), sort_field) is None]
+    present.sort(
+        key=lambda p: (_sort_value(p.policy.render(), sort_field), p.name), reverse=sort_order.lower() == "desc"
+    )
+    ordered = present + absent  # documents without the field sort last either way
+    page = ordered[int(start or 0) : int(start or 0) + int(size or 0)]
+    return {
+        "policies": [
+            {"_id": p.doc_id, "_seq_no": p.seq_no, "_primary_term": p.primary_term, "sm_policy": p.policy.render()}
+            for p in page
+        ],
+        "total_policies": len(hits),
+    }
+
+
+def explain(request: Request, ctx: WithSM, names_csv: str) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_READ)
+    check_params(request, ())
+    wanted = [n.strip() for n in names_csv.split(",") if n.strip()] or ["*"]
+    policies = ctx.sm.store.list(now(ctx))
+    chosen = []
+    patterns = [(Wildcard(p) if "*" in p or "?" in p else None, p) for p in wanted]
+    for stored in sorted(policies, key=lambda p: p.name):
+        for wild, pattern in patterns:
+            if (wild is not None and wild.fullmatch(stored.name)) or stored.name == pattern:
+                chosen.append(stored)
+                break
+    metadata = ctx.sm.store.metadata([p.name for p in chosen])
+    out = []
+    for stored in chosen:
+        entry: dict[str, Any] = {"name": stored.name}
+        md = metadata.get(stored.name)
+        if md is not None:
+            entry |= md.explain()
+        entry["enabled"] = stored.policy.enabled
+        out.append(entry)
+    return {"policies": out}
+
+
+def start_stop(request: Request, ctx: WithSM, name: str, enabled: bool) -> Any:
+    acl.authorize(ctx, request, acl.OPERATOR_WRITE)
+    names.check_policy_name(name)
+    check_params(request, ())
+    ctx.sm.store.set_enabled(name, enabled, now(ctx))
+    return {"acknowledged": True}
+
+
+def test_clock(request: Request, ctx: WithSM) -> Response:
+    if not ctx.sm.clock.test_clock:
+        message = f"no handler found for uri [{request.path}] and method [{request.method}]"
+        return json_response(request, {"error": message, "status": 404}, 404)
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    check_params(request, ())
+    if request.method == "GET":
+        ctx.sm.clock.refresh()
+        return json_response(request, ctx.sm.clock.status())
+    if request.method != "POST":
+        return method_not_allowed(request, ["GET", "POST"])
+    body = object_body(request)
+    unknown = sorted(set(body) - {"advance", "offset_ms", "creation_delay"})
+    if unknown:
+        raise illegal_argument(f"unknown test clock fields: {', '.join(unknown)}")
+    delay = _millis(body.get("creation_delay"), "creation_delay")
+    if delay is not None and not 0 <= delay <= MAX_CREATION_DELAY_MS:
+        raise illegal_argument("creation_delay must be between 0 and 1h")
+    return json_response(
+        request,
+        ctx.sm.clock.update(
+            advance_ms=_millis(body.get("advance"), "advance"),
+            offset_ms=_millis(body.get("offset_ms"), "offset_ms"),
+            creation_delay_ms=delay,
+        ),
+    )
+
+
+@opensearch_handler
+def policies_root(request: Request, ctx: WithSM) -> Any:
+    if request.method == "GET":
+        return list_policies(request, ctx)
+    return method_not_allowed(request, ["GET"])
+
+
+@opensearch_handler
+def policy(request: Request, ctx: WithSM, name: str) -> Any:
+    handlers = {"POST": create, "PUT": update, "GET": get_one, "DELETE": delete}
+    handler = handlers.get(request.method)
+    if handler is None:
+        return method_not_allowed(request, handlers)
+    return handler(request, ctx, name)
+
+
+@opensearch_handler
+def policy_explain(request: Request, ctx: WithSM, name: str) -> Any:
+    if request.method != "GET":
         return method_not_allowed(request, ["GET"])
+    return explain(request, ctx, name)
 
-    @opensearch_handler
-    def policy(request: Request, name: str) -> Any:
-        handlers = {"POST": create, "PUT": update, "GET": get_one, "DELETE": delete}
-        handler = handlers.get(request.method)
-        if handler is None:
-            return method_not_allowed(request, handlers)
-        return handler(request, name)
 
-    @opensearch_handler
-    def policy_explain(request: Request, name: str) -> Any:
-        if request.method != "GET":
-            return method_not_allowed(request, ["GET"])
-        return explain(request, name)
+@opensearch_handler
+def policy_start(request: Request, ctx: WithSM, name: str) -> Any:
+    if request.method != "POST":
+        return method_not_allowed(request, ["POST"])
+    return start_stop(request, ctx, name, True)
 
-    @opensearch_handler
-    def policy_start(request: Request, name: str) -> Any:
-        if request.method != "POST":
-            return method_not_allowed(request, ["POST"])
-        return start_stop(request, name, True)
 
-    @opensearch_handler
-    def policy_stop(request: Request, name: str) -> Any:
-        if request.method != "POST":
-            return method_not_allowed(request, ["POST"])
-        return start_stop(request, name, False)
+@opensearch_handler
+def policy_stop(request: Request, ctx: WithSM, name: str) -> Any:
+    if request.method != "POST":
+        return method_not_allowed(request, ["POST"])
+    return start_stop(request, ctx, name, False)
 
-    app.route(BASE, policies_root, name="sm:policies", family="opensearch")
-    app.route(BASE + "/<name>", policy, name="sm:policy", family="opensearch")
-    app.route(BASE + "/<name>/_explain", policy_explain, name="sm:explain", family="opensearch")
-    app.route(BASE + "/<name>/_start", policy_start, name="sm:start", family="opensearch")
-    app.route(BASE + "/<name>/_stop", policy_stop, name="sm:stop", family="opensearch")
-    app.route(TEST_CLOCK, opensearch_handler(test_clock), name="sm:test-clock", family="opensearch")
+
+def register(app: App, ctx: WithSM) -> None:
+    app.route(BASE, bind(policies_root, ctx), name="sm:policies", family="opensearch")
+    app.route(BASE + "/<name>", bind(policy, ctx), name="sm:policy", family="opensearch")
+    app.route(BASE + "/<name>/_explain", bind(policy_explain, ctx), name="sm:explain", family="opensearch")
+    app.route(BASE + "/<name>/_start", bind(policy_start, ctx), name="sm:start", family="opensearch")
+    app.route(BASE + "/<name>/_stop", bind(policy_stop, ctx), name="sm:stop", family="opensearch")
+    app.route(TEST_CLOCK, bind(opensearch_handler(test_clock), ctx), name="sm:test-clock", family="opensearch")
 
 
 MAX_CLOCK_SHIFT_MS = 100 * 365 * 86_400_000  # a century: far enough for any test, well inside every date type

@@ -29,6 +29,7 @@ from ..snapshot import archive, service
 from ..store.gateway import EtcdError
 from ..store.generations import RestoreError
 from ..store.state import StateError
+from .context import WithState, bind
 from .http import App
 from .nomad import NomadError, nomad_handler, text
 from .operator_raft import parse_stale
@@ -56,9 +57,9 @@ def _body(request: Request) -> Iterator[bytes]:
         yield chunk
 
 
-def tmp_dir(agent: Any) -> str | None:
+def tmp_dir(ctx: WithState) -> str | None:
     """Spool files go to <data_dir>/tmp: on the data disk, never a tmpfs that would cost memory."""
-    data_dir = getattr(agent.config, "data_dir", "")
+    data_dir = getattr(ctx.config, "data_dir", "")
     if not data_dir:
         return None
     path = os.path.join(data_dir, "tmp")
@@ -77,61 +78,62 @@ def gzip_level() -> int:
     return int(raw)
 
 
-def register(app: App, agent: Any) -> None:
-    agent.duties.append(service.GenerationCollector())
-    level = gzip_level()
+def save(request: Request, ctx: WithState) -> Response:
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    stale = parse_stale(request)
+    snap = service.save(ctx.state, stale=stale, tmp_dir=tmp_dir(ctx), level=gzip_level())
+    response = Response(
+        snap.chunks(),
+        status=200,
+        content_type="application/x-gzip",
+        headers={"Digest": snap.digest, "Content-Length": str(snap.size)},
+        direct_passthrough=True,
+    )
+    response.call_on_close(snap.close)
+    return response
 
-    def save(request: Request) -> Response:
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        stale = parse_stale(request)
-        snap = service.save(agent.state, stale=stale, tmp_dir=tmp_dir(agent), level=level)
-        response = Response(
-            snap.chunks(),
-            status=200,
-            content_type="application/x-gzip",
-            headers={"Digest": snap.digest, "Content-Length": str(snap.size)},
-            direct_passthrough=True,
-        )
-        response.call_on_close(snap.close)
-        return response
 
-    def restore(request: Request) -> Response:
-        acl.authorize(agent, request, acl.MANAGEMENT)
-        try:
-            # The Content-Length (when sent) lets a gzip bomb's declared state.bin size be refused before
-            # a byte of it is inflated; without one, the inflation ratio limit stops it as it grows.
-            verified = archive.verify(_body(request), tmp_dir=tmp_dir(agent), compressed_size=request.content_length)
-        except _StreamError as exc:
-            raise NomadError(400, f"failed to read stream: {exc}") from None
-        except archive.ArchiveError as exc:
-            raise NomadError(500, RESTORE_FAILED + str(exc)) from None
-        with verified:
-            digest = request.headers.get("Digest")
-            if digest:  # optional: clients that send one get the transfer checked too
-                try:
-                    archive.check_digest(digest, verified.sha256)
-                except archive.ArchiveError as exc:
-                    raise NomadError(400, f"failed to read stream: Digest header: {exc}") from None
+def restore(request: Request, ctx: WithState) -> Response:
+    acl.authorize(ctx, request, acl.MANAGEMENT)
+    try:
+        # The Content-Length (when sent) lets a gzip bomb's declared state.bin size be refused before
+        # a byte of it is inflated; without one, the inflation ratio limit stops it as it grows.
+        verified = archive.verify(_body(request), tmp_dir=tmp_dir(ctx), compressed_size=request.content_length)
+    except _StreamError as exc:
+        raise NomadError(400, f"failed to read stream: {exc}") from None
+    except archive.ArchiveError as exc:
+        raise NomadError(500, RESTORE_FAILED + str(exc)) from None
+    with verified:
+        digest = request.headers.get("Digest")
+        if digest:  # optional: clients that send one get the transfer checked too
             try:
-                service.restore(agent.state, verified)
-            except EtcdError as exc:
-                raise NomadError(500, "No cluster leader" if exc.unavailable else RESTORE_FAILED + str(exc)) from None
-            except (RestoreError, StateError) as exc:
-                raise NomadError(500, RESTORE_FAILED + str(exc)) from None
-        return text("", 200)
+                archive.check_digest(digest, verified.sha256)
+            except archive.ArchiveError as exc:
+                raise NomadError(400, f"failed to read stream: Digest header: {exc}") from None
+        try:
+            service.restore(ctx.state, verified)
+        except EtcdError as exc:
+            raise NomadError(500, "No cluster leader" if exc.unavailable else RESTORE_FAILED + str(exc)) from None
+        except (RestoreError, StateError) as exc:
+            raise NomadError(500, RESTORE_FAILED + str(exc)) from None
+    return text("", 200)
 
-    @nomad_handler
-    def snapshot_request(request: Request) -> Any:
-        if request.method == "GET":
-            return save(request)
-        if request.method in ("PUT", "POST"):
-            return restore(request)
-        raise NomadError(405, INVALID_METHOD)
 
+@nomad_handler
+def snapshot_request(request: Request, ctx: WithState) -> Any:
+    if request.method == "GET":
+        return save(request, ctx)
+    if request.method in ("PUT", "POST"):
+        return restore(request, ctx)
+    raise NomadError(405, INVALID_METHOD)
+
+
+def register(app: App, ctx: WithState) -> None:
+    gzip_level()  # a bad RAFTOPS_SNAPSHOT_GZIP_LEVEL stops the agent at start, not at the first save
     # A restore streams its archive (checked as it arrives) up to limits.snapshot_max_bytes.
     app.route(
         PATH,
-        snapshot_request,
+        bind(snapshot_request, ctx),
         name="nomad:/v1/operator/snapshot:*",
-        stream_body_cap=agent.config.limits.snapshot_max_bytes,
+        stream_body_cap=ctx.config.limits.snapshot_max_bytes,
     )

@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
+from ..store.etcd import Etcd
 from ..store.gateway import EtcdError
 from . import membership
-from .health import HealthReport, ServerHealth
+from .health import HealthPoller, HealthReport, ServerHealth
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,13 @@ def plan_cleanup(report: HealthReport, dead_after: float) -> list[ServerHealth]:
     return [by_id[i] for i in plan]
 
 
+class AutopilotHost(Protocol):
+    """What the autopilot duty uses of the agent: etcd and the in-memory health report."""
+
+    etcd: Etcd
+    server_health: HealthPoller
+
+
 class AutopilotDuty:
     """Callable duty for ``Agent.duties``."""
 
@@ -69,7 +77,7 @@ class AutopilotDuty:
         self.dead_server_threshold = dead_server_threshold
         self.clock = clock
 
-    def __call__(self, agent: Any) -> None:
+    def __call__(self, agent: AutopilotHost) -> None:
         report: HealthReport | None = agent.server_health.latest()
         if report is None or not report.leader_member_id:
             return  # no leader: nothing can change the membership now
@@ -81,7 +89,7 @@ class AutopilotDuty:
         if report.settings.cleanup_dead_servers:
             self.cleanup(agent, report)
 
-    def promote(self, agent: Any, report: HealthReport) -> bool:
+    def promote(self, agent: AutopilotHost, report: HealthReport) -> bool:
         stabilization = report.stabilization_time(agent.server_health.clock())
         leader = report.server(report.leader_member_id)
         if leader is None or not leader.member.client_urls:
@@ -108,7 +116,7 @@ class AutopilotDuty:
             return True
         return False
 
-    def cleanup(self, agent: Any, report: HealthReport) -> None:
+    def cleanup(self, agent: AutopilotHost, report: HealthReport) -> None:
         for s in plan_cleanup(report, self.dead_server_threshold):
             try:
                 membership.remove_member(agent.etcd, s.member, retry_for=5.0)

@@ -24,6 +24,7 @@ from ..errors import UpstreamError
 from ..repository import RepositoryError
 from ..store.gateway import EtcdError
 from ..store.state import Item, StateError
+from .host import SMHost
 from .metadata import Metadata
 from .policy import Policy
 from .statemachine import Runner, SnapshotError, SnapshotInfo, handle_policy_change, initial_metadata, simple_match
@@ -37,7 +38,7 @@ WORKERS = 4
 class PolicyContext:
     """What the state machine may do for one policy run (statemachine.Context)."""
 
-    def __init__(self, service: Any, agent: Any, policy: Policy):
+    def __init__(self, service: Any, agent: SMHost, policy: Policy):
         self.service = service
         self.agent = agent
         self.policy = policy
@@ -99,7 +100,7 @@ class Executor:
         self.runs = 0  # finished policy runs, for tests and metrics
         self.writes = 0
 
-    def __call__(self, agent: Any) -> None:
+    def __call__(self, agent: SMHost) -> None:
         clock = self.service.clock
         clock.refresh()
         now = clock.now_ms()
@@ -118,7 +119,7 @@ class Executor:
         for stored, item in due:
             self._pool.submit(self._run, agent, stored, item, metadata.get(stored.name))
 
-    def _run(self, agent: Any, stored: StoredPolicy, policy_item: Item, md_item: Item | None) -> None:
+    def _run(self, agent: SMHost, stored: StoredPolicy, policy_item: Item, md_item: Item | None) -> None:
         name = stored.name
         try:
             now = self.service.clock.now_ms()

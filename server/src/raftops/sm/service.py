@@ -1,17 +1,14 @@
 """One SM service per agent: the clock, stores, snapshots, notifications and the executor duty.
 
-The API families (sm, snapshot_repos, notifications) share it through :func:`of`, which creates
-it on first use and registers the executor in ``agent.duties``.
+raftops.agent builds it (``agent.sm``) and lists its executor with the other cluster duties; the API
+families (sm, snapshot_repos, notifications) reach it as ``ctx.sm`` (raftops.api.context.WithSM).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from typing import Any
-
 from .clock import Clock
 from .executor import Executor
+from .host import SMHost
 from .notifications import Notifications
 from .repositories import Repositories
 from .snapshots import Snapshots
@@ -19,7 +16,7 @@ from .store import PolicyStore
 
 
 class SMService:
-    def __init__(self, agent: Any):
+    def __init__(self, agent: SMHost):
         config = agent.config
         self.agent = agent
         self.clock = Clock(agent.state, bool(getattr(config, "sm_test_clock", False)))
@@ -31,18 +28,4 @@ class SMService:
         )
         self.snapshots = Snapshots(agent, self.repositories, self.clock)
         self.notifications = Notifications(agent.state)
-        self.executor = Executor(self)
-        agent.duties.append(self.executor)
-
-
-_services: weakref.WeakKeyDictionary[Any, SMService] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def of(agent: Any) -> SMService:
-    with _lock:
-        service = _services.get(agent)
-        if service is None:
-            service = SMService(agent)
-            _services[agent] = service
-        return service
+        self.executor = Executor(self)  # a cluster duty: raftops.agent lists it

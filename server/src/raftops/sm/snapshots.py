@@ -36,6 +36,7 @@ from ..store.generations import RestoreError, RestoreResult
 from ..store.state import EPHEMERAL, StateError
 from . import names
 from .clock import Clock
+from .host import SMHost
 from .repositories import Repositories, RepositoryDef
 from .statemachine import simple_match
 
@@ -153,7 +154,7 @@ class Task:
 class Snapshots:
     """The snapshot operations of one agent (API handlers and the SM executor share it)."""
 
-    def __init__(self, agent: Any, repositories: Repositories, clock: Clock):
+    def __init__(self, agent: SMHost, repositories: Repositories, clock: Clock):
         self.agent = agent
         self.repositories = repositories
         self.clock = clock

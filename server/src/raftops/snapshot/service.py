@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .. import __version__
 from ..cluster import view
@@ -166,6 +166,10 @@ def restore(state: StateStore, verified: archive.VerifiedArchive) -> RestoreResu
     return result
 
 
+class HasState(Protocol):
+    state: StateStore
+
+
 class GenerationCollector:
     """Cluster duty: delete generations that crashed restores left behind, every ``interval`` s."""
 
@@ -175,7 +179,7 @@ class GenerationCollector:
         self.interval = interval
         self._last = 0.0
 
-    def __call__(self, agent: Any) -> None:
+    def __call__(self, agent: HasState) -> None:
         now = time.monotonic()
         if now - self._last < self.interval:
             return
