@@ -79,6 +79,9 @@ def test_create_update_cas_and_delete_semantics(store) -> None:
     assert vs.delete(path, cas=ok.index).succeeded
     assert vs.read(path)[1] is None
     assert vs.state.get(ctime_path(path)) is None  # the sibling went with it
+    huge = vs.write(path, value("x"), 400, cas=1 << 63)  # above etcd's int64: a conflict, not an etcd error
+    assert not huge.succeeded and huge.current is None
+    assert not vs.delete(path, cas=(1 << 64) - 1).succeeded
     missing = vs.write(path, value("1"), 400, cas=7)
     assert not missing.succeeded and missing.current is None
     again = vs.write(path, value("1"), 500, cas=0)

@@ -28,6 +28,7 @@ from .etcd import KeyValue, TxnResult, cmp_create, cmp_mod, op_delete, op_get, o
 from .state import POINTER, TOUCHED, Generation, Item, StateError, StateStore, _index_compare
 
 CTIME = "ctime/"
+MAX_REVISION = (1 << 63) - 1  # etcd revisions are int64; a larger CAS index cannot be sent in a compare
 _ATTEMPTS = 5
 
 
@@ -70,6 +71,8 @@ class VariableStore:
     # -- writes -----------------------------------------------------------------------------------
     def write(self, path: str, value: bytes, now: int, *, cas: int | None = None) -> Written:
         """Put ``value``; a create also records ``now`` as CreateTime. ``cas``: Nomad's check-and-set."""
+        if cas is not None and cas > MAX_REVISION:
+            return self._never_matches(path)
         for _ in range(_ATTEMPTS):
             gen = self.state.generation()
             key, ckey = self.state.key(path, gen), self.state.key(ctime_path(path), gen)
@@ -125,6 +128,8 @@ class VariableStore:
 
     def delete(self, path: str, *, cas: int | None = None) -> Written:
         """Delete the variable (and its sibling). ``succeeded`` with ``index``: deleted, or nothing to delete."""
+        if cas is not None and cas > MAX_REVISION:
+            return self._never_matches(path)
         for _ in range(_ATTEMPTS):
             gen = self.state.generation()
             key, ckey = self.state.key(path, gen), self.state.key(ctime_path(path), gen)
@@ -149,6 +154,11 @@ class VariableStore:
         raise StateError("the variable kept changing while it was being deleted; try again")
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _never_matches(self, path: str) -> Written:
+        """A CAS index above etcd's int64 revisions (Nomad's are uint64) conflicts with what is there."""
+        rev, current = self.read(path)
+        return Written(False, rev, current=current)
+
     def _txn(
         self, compare: list[dict[str, Any]], success: list[dict[str, Any]], failure: list[dict[str, Any]]
     ) -> TxnResult:
