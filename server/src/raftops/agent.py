@@ -31,7 +31,8 @@ from .snapshot.service import GenerationCollector
 from .store.etcd import Etcd
 from .store.gateway import EtcdError
 from .store.lease import Election, LeaseKeeper
-from .store.state import ALIVE, ELECTIONS, SERVERS, StateStore
+from .store.registrations import Registrations
+from .store.state import ELECTIONS, StateStore
 from .store.watch import WatchHub
 
 log = logging.getLogger(__name__)
@@ -206,14 +207,11 @@ class Agent:
             "EtcdMemberID": view.fmt_member_id(self.member_id),
             "Version": __version__,
         }
-        key = SERVERS + self.server_id.encode()
-        current = self.etcd.get(key)
-        if current is None or json.loads(current.value) != record:
-            self.etcd.put(key, json.dumps(record, sort_keys=True).encode())
+        Registrations(self.etcd).put(self.server_id, record)
 
     def _attach_liveness(self, lease_id: int) -> None:
         value = json.dumps({"ID": self.server_id, "Name": self.config.node_name, "Started": int(self.started_at)})
-        self.etcd.put(ALIVE + self.server_id.encode(), value.encode(), lease=lease_id)
+        Registrations(self.etcd).put_alive(self.server_id, value.encode(), lease_id)
 
     def _duty_loop(self) -> None:
         while not self._stop.wait(DUTY_INTERVAL):
@@ -330,10 +328,13 @@ class Agent:
         }
 
     def members_info(self) -> dict[str, Any]:
-        alive = {kv.key[len(ALIVE) :].decode() for kv in self.etcd.range(ALIVE, prefix=True, keys_only=True).kvs}
+        registrations = Registrations(self.etcd)
+        alive = registrations.alive()
         members = []
-        for kv in self.etcd.range(SERVERS, prefix=True).kvs:
-            reg = json.loads(kv.value)
+        for stored in registrations.list():
+            reg = stored.doc
+            if reg is None:
+                raise ValueError(f"malformed server registration {stored.key!r}")
             status = "alive" if reg["ID"] in alive else "failed"
             members.append(self._member_entry(reg["ID"], reg["Name"], status, reg))
         members.sort(key=lambda m: m["Name"])

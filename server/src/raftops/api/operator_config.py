@@ -88,7 +88,7 @@ def decode(request: Request, spec: DocumentSpec, struct: Struct) -> dict[str, An
 def cas_set(document: ConfigDocument, value: dict[str, Any], cas: int | None) -> tuple[bool, int]:
     """``document.set`` with Nomad's answer for a ?cas= beyond any index: not updated, nothing written."""
     if cas is not None and cas > MAX_INDEX:
-        return False, document.state.etcd.range(b"/raftops/v1/cluster/generation").revision
+        return False, document.state.etcd_revision()
     return document.set(value, cas)
 
 

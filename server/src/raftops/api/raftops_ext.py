@@ -15,8 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from .. import __version__, acl
-from ..store.etcd import op_get
-from ..store.state import POINTER, TOUCHED
+from ..store.state import state_head
 from .context import WithEtcd, bind
 from .http import App
 from .nomad import nomad_handler
@@ -25,14 +24,13 @@ STATE_PATH = "/v1/raftops/state"
 
 
 def cluster_state(ctx: WithEtcd) -> dict[str, Any]:
-    res = ctx.etcd.txn([], [op_get(TOUCHED), op_get(POINTER)])
-    touched, pointer = res.ranges()
+    revision, generation = state_head(ctx.etcd)
     status = ctx.etcd.status()  # any member: the version is the same cluster-wide between upgrades
     return {
-        "Revision": touched[0].mod_revision if touched else 0,
+        "Revision": revision,
         "EtcdVersion": status.version,
         "RaftopsVersion": __version__,
-        "Generation": pointer[0].value.decode() if pointer else "",
+        "Generation": generation,
     }
 
 

@@ -5,12 +5,11 @@ The one home of the server list (``servers``): /v1/operator/raft/* reads it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from ..store.etcd import Etcd, Member, MemberStatus
 from ..store.gateway import EtcdError
-from ..store.state import SERVERS
+from ..store.registrations import Registrations
 from .leadership import NoLeader
 
 
@@ -60,15 +59,9 @@ def leader_status(etcd: Etcd) -> MemberStatus:
 
 def registrations(etcd: Etcd, *, serializable: bool = False) -> dict[int, dict]:
     """Server registrations keyed by etcd member ID (``serializable``: this member's local view)."""
-    out: dict[int, dict] = {}
-    # Oldest first, so the newest registration of a member wins (a server re-installed with a new ID).
-    for kv in sorted(etcd.range(SERVERS, prefix=True, serializable=serializable).kvs, key=lambda kv: kv.mod_revision):
-        try:
-            reg = json.loads(kv.value)
-            out[int(reg["EtcdMemberID"], 16)] = reg
-        except (ValueError, KeyError, TypeError):
-            continue  # a malformed registration never hides the member itself
-    return out
+    # The newest registration of a member wins (a server re-installed with a new ID); a malformed one
+    # never hides the member itself.
+    return Registrations(etcd).by_member(serializable=serializable)
 
 
 def servers(etcd: Etcd, *, stale: bool = False) -> tuple[int, int, list[Server]]:

@@ -8,7 +8,6 @@ etcd encodes the next page while this process packs the previous one) and packs 
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -21,7 +20,8 @@ from ..cluster import view
 from ..store.etcd import Etcd
 from ..store.gateway import EtcdError
 from ..store.generations import RestoreResult
-from ..store.state import SERVERS, TOUCHED, StateStore
+from ..store.registrations import Registrations
+from ..store.state import TOUCHED, StateStore
 from . import archive
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,9 @@ def _prefetch(pages: Iterator[T], depth: int = PREFETCH_PAGES) -> Iterator[T]:
 def _members(etcd: Etcd, revision: int, stale: bool) -> list[view.Server]:
     _, members = etcd.members()  # served locally by etcd 3.4: works without a leader
     regs: dict[int, dict] = {}
-    for kv in etcd.range(SERVERS, prefix=True, revision=revision, serializable=stale).kvs:
-        try:
-            reg = json.loads(kv.value)
-            regs[int(reg["EtcdMemberID"], 16)] = reg
-        except (ValueError, KeyError, TypeError):
-            continue
+    for reg in Registrations(etcd).list(revision=revision, serializable=stale):
+        if reg.member_id is not None and reg.doc is not None:
+            regs[reg.member_id] = reg.doc
     out = []
     for m in sorted(members, key=lambda m: m.peer_address):
         reg = regs.get(m.id, {})

@@ -312,6 +312,12 @@ class StateStore:
         return kv.mod_revision if kv else 0
 
 
+def state_head(etcd: Etcd) -> tuple[int, str]:
+    """(state revision, current generation name) in one read: what ``/v1/raftops/state`` reports."""
+    touched, pointer = etcd.txn([], [op_get(TOUCHED), op_get(POINTER)]).ranges()
+    return (touched[0].mod_revision if touched else 0), (pointer[0].value.decode() if pointer else "")
+
+
 def _index_compare(key: bytes, modify_index: int, gen: Generation) -> list[dict[str, Any]]:
     """The etcd compares for "the item's reported modify index is still ``modify_index``"."""
     if modify_index and modify_index == gen.mod_revision:
@@ -349,4 +355,5 @@ __all__ = [
     "Write",
     "WriteResult",
     "json_item",
+    "state_head",
 ]
