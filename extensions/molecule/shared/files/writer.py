@@ -138,7 +138,11 @@ def main():
     parser.add_argument("--interval", type=float, default=0.02, help="pause between writes (leave CPU to the cluster)")
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--ca-file", default="", help="trust bundle for https agents (re-read when it changes)")
+    parser.add_argument("--pid-file", default="", help="write this process's PID there (a later run stops a leftover)")
     args = parser.parse_args()
+    if args.pid_file:
+        with open(args.pid_file, "w") as f:
+            f.write(f"{os.getpid()}\n")
     if not args.url and not args.url_file:
         parser.error("give --url (repeated) or --url-file")
     bundle = TrustBundle(args.ca_file)
