@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from raftops.sm import wildcard as wildcard_module
 from raftops.sm.wildcard import Wildcard, simple_match
 
 from .helpers import SM, Target, running
@@ -44,6 +45,12 @@ def target(cluster_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield t
 
 
+# Not a speed target (bench/hostile.py measures that: under 100 ms): a backstop far above any load's noise that a
+# backtracking matcher, minutes long on these inputs, cannot pass. Linearity itself is counted in
+# test_the_matcher_is_linear.
+BLOWUP = 5.0
+
+
 def best_of(t: Target, path: str, params: dict[str, str] | None = None, tries: int = 5) -> tuple[float, dict]:
     """The fastest of ``tries`` answers (seconds), and the last body: what the server costs, not the machine's noise."""
     times = []
@@ -61,23 +68,23 @@ def test_twelve_wildcards_in_the_sm_query_string(target: Target) -> None:
     elapsed, body = best_of(target, SM, {"queryString": STARS_12, "size": "100"})
     print(f"GET {SM}?queryString={STARS_12} over {NAMES} names of {LONG + 4} characters: {elapsed * 1000:.1f} ms")
     assert body["total_policies"] == 0
-    assert elapsed < 0.1
+    assert elapsed < BLOWUP
     elapsed, body = best_of(target, SM, {"queryString": "*a" * 12 + "*", "size": "100"})
-    assert body["total_policies"] == NAMES and elapsed < 0.1
+    assert body["total_policies"] == NAMES and elapsed < BLOWUP
     elapsed, body = best_of(target, SM, {"queryString": "*" + "?" * 150 + "*a*a*a*a*b", "size": "100"})
-    assert body["total_policies"] == 0 and elapsed < 0.1
+    assert body["total_policies"] == 0 and elapsed < BLOWUP
     many = "+OR+".join("*a*a*a*a*a*a*a*a*a*a*a*a*c" for _ in range(500))  # 500 clauses of 12 wildcards
     elapsed, body = best_of(target, SM, {"queryString": many}, tries=2)
-    assert body["total_policies"] == 0 and elapsed < 1.0, elapsed
+    assert body["total_policies"] == 0 and elapsed < BLOWUP, elapsed
 
 
 def test_other_pattern_endpoints(target: Target) -> None:
     elapsed, body = best_of(target, f"{SM}/{STARS_12},{'*a' * 12 + '*9'}/_explain")
-    assert [p["name"].endswith("9") for p in body["policies"]] == [True] * 4 and elapsed < 0.1
+    assert [p["name"].endswith("9") for p in body["policies"]] == [True] * 4 and elapsed < BLOWUP
     elapsed, body = best_of(target, f"/_snapshot/{STARS_12},{'*a' * 12 + '*r1'}")
-    assert list(body) == [f"{'a' * LONG}-r1"] and elapsed < 0.1
+    assert list(body) == [f"{'a' * LONG}-r1"] and elapsed < BLOWUP
     elapsed, body = best_of(target, f"/_snapshot/{'a' * LONG}-r0/{'*a' * 12 + '*s3'},{STARS_12}")
-    assert [s["snapshot"] for s in body["snapshots"]] == [f"{'a' * 200}-s3"] and elapsed < 0.1
+    assert [s["snapshot"] for s in body["snapshots"]] == [f"{'a' * 200}-s3"] and elapsed < BLOWUP
 
 
 def reference(pattern: str, text: str) -> bool:
@@ -104,9 +111,21 @@ def test_the_matcher_agrees_with_a_reference() -> None:
         assert simple_match(simple, text) == reference(simple, text)
 
 
-def test_the_matcher_is_linear() -> None:
+def test_the_matcher_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No backtracking: each piece between two "*" is searched for at most once, left to right, whatever the
+    # text. (Counted, not timed: a regular-expression engine needs x3.5 per extra "*" on these inputs.)
+    searches = 0
+    original_find = wildcard_module._Piece.find
+
+    def counting_find(piece: object, text: str, start: int, end: int) -> int:
+        nonlocal searches
+        searches += 1
+        return original_find(piece, text, start, end)
+
+    monkeypatch.setattr(wildcard_module._Piece, "find", counting_find)
     text = "a" * 100_000
-    for pattern in ("*a" * 50 + "*b", "*a" * 1000 + "*b", "*" + "?" * 500 + "*b", "*ab*" * 200):
-        started = time.perf_counter()
-        assert not Wildcard(pattern).fullmatch(text)
-        assert time.perf_counter() - started < 0.5, pattern[:40]
+    for pattern in ("*a" * 50 + "*b", "*a" * 1000 + "*b", "*" + "?" * 500 + "*b", "*ab*" * 200, "*a*" * 12 + "b"):
+        searches = 0
+        compiled = Wildcard(pattern)
+        assert not compiled.fullmatch(text)
+        assert searches <= 2 * pattern.count("*"), (pattern[:40], searches)
