@@ -1,7 +1,7 @@
 """Nomad's /v1/operator/raft/* on etcd: configuration, peer removal, leadership transfer, and ``join``.
 
 Behaviour, texts and status codes follow command/agent/operator_endpoint.go and
-nomad/operator_endpoint.go (see ../shared/reference/server-semantics.md A.0-A.2). ``join`` is a
+nomad/operator_endpoint.go. ``join`` is a
 raftops extension: it adds a new etcd member as a learner and answers the ``--initial-cluster``
 to start that member's etcd with.
 """

@@ -1,7 +1,7 @@
 """OpenSearch's snapshot-management API: ``/_plugins/_sm/policies``.
 
 Bodies, status codes, validation and error JSON follow index-management (see
-../shared/reference/server-semantics.md part B and docs/api/sm.md). ``_seq_no`` is the etcd
+docs/api/sm.md). ``_seq_no`` is the etcd
 mod revision of the policy key and ``_primary_term`` the etcd raft term stored with the policy.
 
 ACL (when enabled): reads need ``operator:read``, writes ``operator:write``. The test clock

@@ -1,7 +1,7 @@
 """Nomad's /v1/operator/snapshot: GET saves the state, PUT or POST restores it.
 
 Semantics of command/agent/operator_endpoint.go and nomad/operator_endpoint.go (see
-../shared/reference/server-semantics.md A.5):
+docs/api/snapshot.md):
 
 * GET answers ``application/x-gzip`` with ``Digest: sha-256=<base64>`` of the body and no
   X-Nomad-Index. The digest covers the whole body, so the archive is built into a spooled temp

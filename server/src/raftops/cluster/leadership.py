@@ -2,7 +2,7 @@
 
 MoveLeader is not forwarded by etcd (a follower answers "not leader"), so every attempt first asks
 who leads and sends the request to that member's client URL. A transfer takes about 105 ms and is
-visible on every member about 10 ms later (measured: ../shared/reference/etcd-engine.md 4d).
+visible on every member about 10 ms later (measured on etcd 3.4 on loopback).
 """
 
 from __future__ import annotations
