@@ -21,6 +21,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from ..acl import policy as aclpolicy
+from ..acl.service import token_from
 from ..httpfront import PEER_CERT
 from .agents import AgentError, AgentPool
 
@@ -36,15 +37,6 @@ class Denied:
     message: str
 
 
-def token_of(request: Request) -> str:
-    token = request.headers.get("X-Nomad-Token", "").strip()
-    if not token:
-        auth = request.headers.get("Authorization", "")
-        if auth.lower().startswith("bearer "):
-            token = auth[7:].strip()
-    return token
-
-
 class SidecarAuth:
     def __init__(self, agents: AgentPool, *, disabled: bool = False):
         self.agents = agents
@@ -56,7 +48,7 @@ class SidecarAuth:
             return None
         if request.environ.get(PEER_CERT):
             return None  # the handshake verified it against http_tls.ca_file
-        secret = token_of(request)
+        secret = token_from(request)
         if not secret:
             return Denied(401, "Unauthorized: an ACL token (X-Nomad-Token) or a client certificate is required")
         try:
