@@ -34,6 +34,7 @@ from .store.lease import Election, LeaseKeeper
 from .store.registrations import Registrations
 from .store.state import ELECTIONS, StateStore
 from .store.watch import WatchHub
+from .variables import VariableService
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Agent:
         self.state = StateStore(self.etcd)
         self.acl = ACLResolver(self.state)  # behind raftops.acl.authorize when acl_enabled
         self.watch = WatchHub(self.state)  # wakes blocking queries (api/blocking.py); watches start on first use
+        self.variables = VariableService(self.state)  # Nomad variables (api/variables.py)
         self.server_id = load_server_id(config.data_dir)
         self.member_id = 0
         self.raft_address = config.advertise_raft

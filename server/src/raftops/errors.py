@@ -1,15 +1,21 @@
 """Domain errors: what the packages below HTTP raise, and all that the API families map to a wire format.
 
-The domain (``acl/``, ``sm/``, ``cluster/``, ``snapshot/``, ``variables``) knows nothing of HTTP. It raises
-one of the errors below; each API family turns them into its upstream's wire format and nothing else:
+The domain (``acl/``, ``sm/``, ``cluster/``, ``snapshot/``, ``variables/``, the backup sidecar's ``backup/``
+below its ``api.py``) knows nothing of HTTP. It raises one of the errors below; each API family turns them
+into its upstream's wire format and nothing else:
 
 - ``api/nomad.py`` answers a :class:`DomainError` as Nomad's ``CodedError``: its :attr:`~DomainError.status`
   and the :attr:`~DomainError.reason` as ``text/plain``;
 - ``api/opensearch.py`` answers an :class:`UpstreamError` as OpenSearch's ``BytesRestResponse`` JSON, and any
-  other :class:`DomainError` as a ``security_exception`` (403) or a ``status_exception``.
+  other :class:`DomainError` as a ``security_exception`` (403) or a ``status_exception``;
+- ``api/variables.py`` answers a :class:`CASConflict` as Nomad's 409 with the current variable as the body;
+- ``api/snapshot.py`` answers an :class:`InvalidArchive` as Nomad's restore does (500, or 400 for a bad
+  ``Digest``), and ``backup/api.py`` answers the sidecar's :class:`Unauthenticated`, :class:`PermissionDenied`
+  and :class:`Unavailable` as Go's ``http.Error`` (plus ``WWW-Authenticate`` on a 401).
 
-The categories (:class:`Invalid`, :class:`PermissionDenied`, :class:`NotFound`, :class:`Conflict`,
-:class:`Unavailable`) carry their status. :class:`UpstreamError` is for the domains that reproduce an
+The categories (:class:`Invalid`, :class:`Unauthenticated`, :class:`PermissionDenied`, :class:`NotFound`,
+:class:`Conflict`, :class:`Unavailable`) carry their status; :class:`CASConflict` and :class:`InvalidArchive`
+refine two of them with what their API needs. :class:`UpstreamError` is for the domains that reproduce an
 upstream's own exception names (the OpenSearch snapshot-management plugin's ``illegal_argument_exception``,
 ``version_conflict_engine_exception``, ...): the name, the status and the reason are part of the behaviour
 that the domain reproduces, so the domain picks them and the API only renders them.
@@ -46,6 +52,12 @@ class Invalid(DomainError):
     status = 400
 
 
+class Unauthenticated(DomainError):
+    """No credentials where some are required (the backup sidecar): a 401."""
+
+    status = 401
+
+
 class PermissionDenied(DomainError):
     """The caller may not do this (ACL): a 403."""
 
@@ -62,6 +74,24 @@ class Conflict(DomainError):
     """A compare-and-set lost or the thing already exists: a 409."""
 
     status = 409
+
+
+class CASConflict(Conflict):
+    """A check-and-set lost: ``current`` is the thing as it is now (None: it does not exist).
+
+    Some upstreams answer a lost CAS with the current object rather than a text (Nomad's variables):
+    the API renders ``current``, the domain only says what it found.
+    """
+
+    def __init__(self, reason: str, current: Any = None):
+        super().__init__(reason)
+        self.current = current
+
+
+class InvalidArchive(Invalid):
+    """A snapshot archive is not a valid raftops snapshot (raftops.snapshot.archive). The reason reads as
+    Nomad's (``failed to read snapshot file: ...``); each caller says what it was doing and picks the status
+    its upstream answers (Nomad's restore: 500 ``failed to restore from snapshot: <reason>``)."""
 
 
 class Unavailable(DomainError):
@@ -114,11 +144,14 @@ def validation_failed(*messages: str) -> UpstreamError:
 
 
 __all__ = [
+    "CASConflict",
     "Conflict",
     "DomainError",
     "Invalid",
+    "InvalidArchive",
     "NotFound",
     "PermissionDenied",
+    "Unauthenticated",
     "Unavailable",
     "UpstreamError",
     "illegal_argument",

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from ..sm.service import SMService
     from ..store.etcd import Etcd
     from ..store.state import StateStore
+    from ..store.watch import WatchHub
+    from ..variables import VariableService
 
 
 class Authorizing(Protocol):
@@ -34,6 +36,22 @@ class WithState(Authorizing, Protocol):
     """Families that read and write the replicated state (configuration documents, license, snapshot)."""
 
     state: StateStore
+
+
+class Watching(Protocol):
+    """What a Nomad blocking query (api/blocking.py) waits on: the agent's watch hub."""
+
+    watch: WatchHub
+
+
+class WithACL(Authorizing, Watching, Protocol):
+    """/v1/acl/*: the configuration (acl_enabled, data_dir), the resolver (and its ACL repository, ``acl.store``)."""
+
+
+class WithVariables(Authorizing, Watching, Protocol):
+    """/v1/var and /v1/vars: the variables service."""
+
+    variables: VariableService
 
 
 class WithEtcd(Authorizing, Protocol):

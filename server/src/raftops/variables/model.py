@@ -1,4 +1,4 @@
-"""Nomad Variables: validation and the stored form (pure logic; the HTTP side is api/variables.py).
+"""Nomad Variables: the rules and the stored form (pure logic; the service is service.py, HTTP api/variables.py).
 
 Rules from nomad/structs/variables.go: paths match ``^[a-zA-Z0-9-_~/]{1,128}$``; under the top-level
 ``nomad`` directory only ``nomad/jobs...``, ``nomad/sentinel...`` and ``nomad/job-templates/<name>``
@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from .store.state import Item
+from ..store.state import Item
 
 PREFIX = "vars/"
 MAX_SIZE = 65536
