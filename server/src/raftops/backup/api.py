@@ -22,6 +22,9 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..acl.service import token_from
+from ..errors import DomainError, Unauthenticated
+from ..httpfront import PEER_CERT
 from ..repository import RepositoryError
 from ..repository.base import BlobNotFound
 from . import names
@@ -96,13 +99,8 @@ class SidecarAPI:
         request = Request(environ)
         try:
             endpoint, _ = self.url_map.bind("sidecar", path_info=request.path).match(method=request.method)
-            denied = self.auth.check(request, self._needs[endpoint]) if endpoint in self._needs else None
-            if denied is not None:
-                response = http_error(denied.message, denied.status)
-                if denied.status == 401:
-                    response.headers["WWW-Authenticate"] = 'Bearer realm="raftops backup sidecar"'
-            else:
-                response = self._handlers[endpoint](request)
+            denied = self._denied(request, endpoint)
+            response = denied if denied is not None else self._handlers[endpoint](request)
         except NotFound:
             response = not_found()
         except Exception:  # a bug; the handlers map every expected error themselves
@@ -110,6 +108,20 @@ class SidecarAPI:
             response = http_error("internal error", 500)
         log.debug("%s %s -> %s", request.method, request.full_path.rstrip("?"), response.status_code)
         return response(environ, start_response)
+
+    def _denied(self, request: Request, endpoint: str) -> Response | None:
+        """None when the caller may call ``endpoint``; else the auth's refusal (raftops.errors) as Go's http.Error."""
+        need = self._needs.get(endpoint)
+        if need is None:
+            return None
+        try:
+            self.auth.check(token_from(request), need, certified=bool(request.environ.get(PEER_CERT)))
+        except DomainError as exc:  # Unauthenticated (401), PermissionDenied (403), Unavailable (503)
+            response = http_error(exc.message, exc.status)
+            if exc.status == Unauthenticated.status:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="raftops backup sidecar"'
+            return response
+        return None
 
     # -- /v1/backupnow ---------------------------------------------------------------------------
     def serve_backup_now(self, request: Request) -> Response:

@@ -9,20 +9,18 @@ keeps its paths and bodies and adds the checks its agents make:
   ``/v1/backupnow`` (like a snapshot save), ``operator:read`` for ``/v1/status``.
 
 No credentials: 401. Credentials that do not allow the request: 403. ``/metrics`` stays open, like
-the agents' (counts and timestamps, no secrets).
+the agents' (counts and timestamps, no secrets). This module knows no HTTP: it is given the secret and
+whether a client certificate was verified, and raises raftops.errors (Unauthenticated, PermissionDenied,
+Unavailable); ``api.py`` reads the request and answers those as Go's ``http.Error``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.wrappers import Request
-
 from ..acl import policy as aclpolicy
-from ..acl.service import token_from
-from ..httpfront import PEER_CERT
+from ..errors import DomainError, PermissionDenied, Unauthenticated, Unavailable
 from .agents import AgentError, AgentPool
 
 log = logging.getLogger(__name__)
@@ -31,37 +29,33 @@ MANAGEMENT = "management"
 OPERATOR_READ = "operator:read"
 
 
-@dataclass(frozen=True)
-class Denied:
-    status: int
-    message: str
-
-
 class SidecarAuth:
     def __init__(self, agents: AgentPool, *, disabled: bool = False):
         self.agents = agents
         self.disabled = disabled
 
-    def check(self, request: Request, capability: str) -> Denied | None:
-        """None when the caller may go on."""
-        if self.disabled:
-            return None
-        if request.environ.get(PEER_CERT):
-            return None  # the handshake verified it against http_tls.ca_file
-        secret = token_from(request)
+    def check(self, secret: str, capability: str, *, certified: bool = False) -> None:
+        """Return when the caller may go on, else raise a domain error (raftops.errors).
+
+        ``secret``: the caller's ACL token ("" when none was sent); ``certified``: the caller presented a
+        client certificate that the TLS handshake verified against ``http_tls.ca_file``. Raises
+        Unauthenticated (no credentials), PermissionDenied, or Unavailable (no agent could check the token).
+        """
+        if self.disabled or certified:
+            return
         if not secret:
-            return Denied(401, "Unauthorized: an ACL token (X-Nomad-Token) or a client certificate is required")
+            raise Unauthenticated("Unauthorized: an ACL token (X-Nomad-Token) or a client certificate is required")
         try:
             token = self.agents.call_as(secret, "GET", "/v1/acl/token/self")
         except AgentError as exc:
-            return _denied_by_agent(exc)
+            raise _denied_by_agent(exc) from None
         if not isinstance(token, dict):
-            return Denied(403, "Permission denied")
+            raise PermissionDenied("Permission denied")
         if token.get("Type") == MANAGEMENT:
-            return None
+            return
         if capability == OPERATOR_READ and self._policies_allow_operator_read(secret, token):
-            return None
-        return Denied(403, "Permission denied")
+            return
+        raise PermissionDenied("Permission denied")
 
     def _policies_allow_operator_read(self, secret: str, token: dict[str, Any]) -> bool:
         parsed = []
@@ -74,11 +68,11 @@ class SidecarAuth:
         return aclpolicy.compile_policies(parsed).allow_operator_read()
 
 
-def _denied_by_agent(exc: AgentError) -> Denied:
+def _denied_by_agent(exc: AgentError) -> DomainError:
     if exc.status == 400 and "ACL support disabled" in exc.answer:
         # An agent without ACLs cannot vouch for a token; only a client certificate can open the sidecar.
-        return Denied(403, "Permission denied: the cluster has ACLs disabled; use a client certificate")
+        return PermissionDenied("Permission denied: the cluster has ACLs disabled; use a client certificate")
     if 400 <= exc.status < 500:
-        return Denied(403, f"Permission denied: {exc.answer or 'the token was refused'}")
+        return PermissionDenied(f"Permission denied: {exc.answer or 'the token was refused'}")
     log.warning("cannot check a caller's token: %s", exc)
-    return Denied(503, "cannot check the token: no raftops agent answered")
+    return Unavailable("cannot check the token: no raftops agent answered")
