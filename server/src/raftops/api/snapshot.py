@@ -8,7 +8,9 @@ docs/api/snapshot.md):
   file first (Nomad does the same in helper/snapshot.New) and then streamed with its length.
 * PUT/POST verify the whole archive before touching anything; any failure is 500
   ``failed to restore from snapshot: <reason>``, a broken request stream 400
-  ``failed to read stream: <reason>``; success is 200 with an empty body.
+  ``failed to read stream: <reason>``; success is 200 with an empty body. The snapshot domain
+  (raftops.snapshot) raises raftops.errors.InvalidArchive for a bad archive or Digest, and the
+  store's errors for a failed restore; this module alone picks their statuses and texts.
 * Both need a management token. Nomad 2.0 also lets operator:write (or the ``snapshot-save``
   capability) save; raftops does not, because a snapshot holds every ACL token secret and would
   turn operator:write into management (docs/api/snapshot.md).
@@ -25,6 +27,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from .. import acl
+from ..errors import InvalidArchive
 from ..snapshot import archive, service
 from ..store.gateway import EtcdError
 from ..store.generations import RestoreError
@@ -101,14 +104,14 @@ def restore(request: Request, ctx: WithState) -> Response:
         verified = archive.verify(_body(request), tmp_dir=tmp_dir(ctx), compressed_size=request.content_length)
     except _StreamError as exc:
         raise NomadError(400, f"failed to read stream: {exc}") from None
-    except archive.ArchiveError as exc:
+    except InvalidArchive as exc:
         raise NomadError(500, RESTORE_FAILED + str(exc)) from None
     with verified:
         digest = request.headers.get("Digest")
         if digest:  # optional: clients that send one get the transfer checked too
             try:
                 archive.check_digest(digest, verified.sha256)
-            except archive.ArchiveError as exc:
+            except InvalidArchive as exc:
                 raise NomadError(400, f"failed to read stream: Digest header: {exc}") from None
         try:
             service.restore(ctx.state, verified)

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from ..errors import InvalidArchive
 from ..repository import RepositoryError
 from ..repository.base import check_name
 from ..snapshot import archive
@@ -183,7 +184,7 @@ class BackupService:
             if self._unchanged(self.agents.state().revision):
                 return self._skipped()
             status = self._take(started)
-        except (AgentError, BackupError, RepositoryError, archive.ArchiveError, OSError) as exc:
+        except (AgentError, BackupError, RepositoryError, InvalidArchive, OSError) as exc:
             return self._failed(str(exc))
         except Exception as exc:  # the loop must outlive any bug; the error is still reported
             log.exception("unexpected error while taking a backup")
@@ -244,7 +245,7 @@ class BackupService:
             stored = self.store.put(name, self._paced(_chunks(spool)))
         try:
             self.store.verify(name)
-        except (archive.ArchiveError, RepositoryError, OSError) as exc:
+        except (InvalidArchive, RepositoryError, OSError) as exc:
             with contextlib.suppress(RepositoryError):
                 self.store.delete(name)
             raise BackupError(f"backup {name} failed its check after writing and was removed: {exc}") from None
@@ -278,7 +279,7 @@ class BackupService:
             raise BackupError("the agent sent a snapshot without a Digest header")
         try:
             archive.check_digest(digest, sha.digest())
-        except archive.ArchiveError as exc:
+        except InvalidArchive as exc:
             raise BackupError(f"the snapshot download is damaged: {exc}") from None
 
     def _paced(self, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -14,8 +14,9 @@ memory, large ones roll over to disk), so at most a few MiB of either is ever he
 Reading is verify-first: :func:`verify` reads the whole archive once, checks the gzip
 stream, the tar structure, the member set and order, every hash, the metadata and the schema,
 and parses state.bin completely. Only a :class:`VerifiedArchive` hands out state records.
-Error messages follow Nomad's (``failed to read snapshot file: ...``); callers add their own
-prefix (the API: ``failed to restore from snapshot: ``).
+Errors are raftops.errors.InvalidArchive (``ArchiveError`` here), a domain error whose message follows
+Nomad's (``failed to read snapshot file: ...``); callers add their own prefix and pick the status
+(the API: 500 ``failed to restore from snapshot: <reason>``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
+from ..errors import InvalidArchive
 from ..store.state import SCHEMA_VERSION
 from . import statebin
 from .statebin import StateFormatError, StateRecord
@@ -68,8 +70,9 @@ _TAR_RECORD = 20 * _BLOCK  # writers may pad the end to a whole record with zero
 _SUMS_LINE = re.compile(rb"([0-9a-f]{64})  ([^\s/]+)")
 
 
-class ArchiveError(Exception):
-    """The archive is not a valid raftops snapshot. ``str()`` is the reason, Nomad-style."""
+# The archive is not a valid raftops snapshot: a domain error (raftops.errors), ``str()`` the reason, Nomad-style.
+# ArchiveError is its name here for the callers (CLI, goldens, SM, sidecar).
+ArchiveError = InvalidArchive
 
 
 def _env_int(name: str, default: int) -> int:
@@ -112,11 +115,11 @@ def check_digest(header: str, sha256: bytes) -> None:
     """Check a ``Digest`` header the way Nomad's api client does (``mismatch checksum``)."""
     algo, sep, value = header.strip().partition("=")
     if not sep:
-        raise ArchiveError("invalid digest format")
+        raise InvalidArchive("invalid digest format")
     if algo.lower() != "sha-256":
-        raise ArchiveError(f"unsupported digest algorithm {algo!r} (only sha-256 is computed)")
+        raise InvalidArchive(f"unsupported digest algorithm {algo!r} (only sha-256 is computed)")
     if value != base64.b64encode(sha256).decode("ascii"):
-        raise ArchiveError("mismatch checksum")
+        raise InvalidArchive("mismatch checksum")
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -297,7 +300,7 @@ class _Inflater:
         data = self._z.unconsumed_tail or self._input()
         if data is None:
             if self.compressed_size == 0:
-                raise ArchiveError("failed to decompress snapshot: EOF")
+                raise InvalidArchive("failed to decompress snapshot: EOF")
             return False
         try:
             out = self._z.decompress(data, _SLICE)
@@ -306,20 +309,20 @@ class _Inflater:
         self.inflated += len(out)
         limit = self.limits.inflated_limit(self.compressed_size)
         if limit is not None and self.inflated > limit:
-            raise ArchiveError(
+            raise InvalidArchive(
                 f"failed to read snapshot file: the archive inflates to more than {self.limits.max_ratio} times "
                 f"its compressed size ({self.inflated} bytes from {self.compressed_size}); refusing a gzip bomb"
             )
         self._buf += out
         return True
 
-    def _error(self, exc: zlib.error) -> ArchiveError:
+    def _error(self, exc: zlib.error) -> InvalidArchive:
         reason = str(exc).split(": ", 1)[-1]
         if any(h in reason for h in self._HEADER_ERRORS):
-            return ArchiveError(f"failed to decompress snapshot: gzip: invalid header ({reason})")
+            return InvalidArchive(f"failed to decompress snapshot: gzip: invalid header ({reason})")
         if reason in ("incorrect data check", "incorrect length check"):
             reason = f"invalid checksum ({reason})"
-        return ArchiveError(f"failed to read snapshot file: failed reading snapshot: gzip: {reason}")
+        return InvalidArchive(f"failed to read snapshot file: failed reading snapshot: gzip: {reason}")
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes; fewer only at the end of the decompressed stream."""
@@ -342,24 +345,24 @@ class _Inflater:
                 while remaining <= MAX_TRAILING_COUNT and (more := self.read(_SLICE)):
                     remaining += len(more)
                 if remaining > MAX_TRAILING_COUNT:
-                    raise ArchiveError(
+                    raise InvalidArchive(
                         f"failed to read snapshot file: more than {MAX_TRAILING_COUNT} unread uncompressed bytes remain"
                     )
-                raise ArchiveError(f"failed to read snapshot file: {remaining} unread uncompressed bytes remain")
+                raise InvalidArchive(f"failed to read snapshot file: {remaining} unread uncompressed bytes remain")
             extra += len(chunk)
         if not self._z.eof:
-            raise ArchiveError("failed to read snapshot file: failed reading snapshot: unexpected EOF")
+            raise InvalidArchive("failed to read snapshot file: failed reading snapshot: unexpected EOF")
         self.trailing = len(self._z.unused_data)
         while (chunk := self._input()) is not None:
             self.trailing += len(chunk)
         if self.trailing:
-            raise ArchiveError(
+            raise InvalidArchive(
                 f"failed to decompress snapshot: {self.trailing} bytes of trailing data after the gzip stream"
             )
 
 
-def _tar_error(reason: str) -> ArchiveError:
-    return ArchiveError(f"failed to read snapshot file: failed reading snapshot: {reason}")
+def _tar_error(reason: str) -> InvalidArchive:
+    return InvalidArchive(f"failed to read snapshot file: failed reading snapshot: {reason}")
 
 
 @dataclass
@@ -394,17 +397,17 @@ def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int, compressed_to
             raise _tar_error(f"archive/tar: invalid tar header ({exc})") from None
         name = info.name
         if name not in MEMBERS:
-            raise ArchiveError(f"failed to read snapshot file: unexpected file {json.dumps(name)} in snapshot")
+            raise InvalidArchive(f"failed to read snapshot file: unexpected file {json.dumps(name)} in snapshot")
         if name in found.order:
-            raise ArchiveError(f"failed to read snapshot file: duplicate file {json.dumps(name)} in snapshot")
+            raise InvalidArchive(f"failed to read snapshot file: duplicate file {json.dumps(name)} in snapshot")
         if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
-            raise ArchiveError(f"failed to read snapshot file: {json.dumps(name)} is not a regular file")
+            raise InvalidArchive(f"failed to read snapshot file: {json.dumps(name)} is not a regular file")
         if info.size > limits[name]:
-            raise ArchiveError(
+            raise InvalidArchive(
                 f"failed to read snapshot file: {json.dumps(name)} is {info.size} bytes, over the {limits[name]} limit"
             )
         if declared_cap is not None and info.size > declared_cap:
-            raise ArchiveError(
+            raise InvalidArchive(
                 f"failed to read snapshot file: {json.dumps(name)} declares {info.size} bytes, more than "
                 f"{src.limits.max_ratio} times the {compressed_total}-byte archive; refusing a gzip bomb"
             )
@@ -440,9 +443,9 @@ def _read_tar(src: _Inflater, state_out: BinaryIO, max_state: int, compressed_to
 def _check_members(found: _Members) -> None:
     for name in MEMBERS:
         if name not in found.order:
-            raise ArchiveError(f"failed to read snapshot file: missing file {json.dumps(name)} in snapshot")
+            raise InvalidArchive(f"failed to read snapshot file: missing file {json.dumps(name)} in snapshot")
     if tuple(found.order) != MEMBERS:
-        raise ArchiveError(
+        raise InvalidArchive(
             f"failed to read snapshot file: members are in the order {', '.join(found.order)}; "
             f"a snapshot holds {', '.join(MEMBERS)} in that order"
         )
@@ -454,54 +457,54 @@ def _check_sums(found: _Members) -> None:
     expected = {META: found.hashes[META], STATE: found.hashes[STATE]}
     text = found.sums
     if not text.endswith(b"\n"):
-        raise ArchiveError(prefix + "SHA256SUMS does not end with a newline")
+        raise InvalidArchive(prefix + "SHA256SUMS does not end with a newline")
     seen: set[str] = set()
     for number, line in enumerate(text[:-1].split(b"\n"), 1):
         match = _SUMS_LINE.fullmatch(line)
         if match is None:
-            raise ArchiveError(prefix + f"malformed SHA256SUMS line {number}: {line[:100]!r}")
+            raise InvalidArchive(prefix + f"malformed SHA256SUMS line {number}: {line[:100]!r}")
         name = match.group(2).decode("ascii", "replace")
         if name not in expected:
-            raise ArchiveError(prefix + f"list missing hash for {json.dumps(name)}")
+            raise InvalidArchive(prefix + f"list missing hash for {json.dumps(name)}")
         if name in seen:
-            raise ArchiveError(prefix + f"SHA256SUMS lists {json.dumps(name)} twice")
+            raise InvalidArchive(prefix + f"SHA256SUMS lists {json.dumps(name)} twice")
         seen.add(name)
         if bytes.fromhex(match.group(1).decode()) != expected[name]:
-            raise ArchiveError(prefix + f"hash check failed for {json.dumps(name)}")
+            raise InvalidArchive(prefix + f"hash check failed for {json.dumps(name)}")
     for name in expected:
         if name not in seen:
-            raise ArchiveError(prefix + f"file missing for {json.dumps(name)}")
+            raise InvalidArchive(prefix + f"file missing for {json.dumps(name)}")
 
 
 def _check_meta(raw: bytes, state_size: int) -> dict[str, Any]:
     try:
         meta = json.loads(raw)
     except ValueError as exc:
-        raise ArchiveError(f"failed to read snapshot file: failed to decode snapshot metadata: {exc}") from None
+        raise InvalidArchive(f"failed to read snapshot file: failed to decode snapshot metadata: {exc}") from None
     if not isinstance(meta, dict):
-        raise ArchiveError("failed to read snapshot file: failed to decode snapshot metadata: not a JSON object")
+        raise InvalidArchive("failed to read snapshot file: failed to decode snapshot metadata: not a JSON object")
     version = meta.get("Version")
     if version != RAFT_SNAPSHOT_VERSION:
-        raise ArchiveError(f"unsupported snapshot version {version!r} (this raftops reads {RAFT_SNAPSHOT_VERSION})")
+        raise InvalidArchive(f"unsupported snapshot version {version!r} (this raftops reads {RAFT_SNAPSHOT_VERSION})")
     if meta.get("Size") != state_size:
-        raise ArchiveError(f"snapshot metadata says Size {meta.get('Size')!r} but state.bin has {state_size} bytes")
+        raise InvalidArchive(f"snapshot metadata says Size {meta.get('Size')!r} but state.bin has {state_size} bytes")
     raftops = meta.get("Raftops")
     if not isinstance(raftops, dict):
-        raise ArchiveError(
+        raise InvalidArchive(
             "not a raftops snapshot: meta.json has no Raftops section (Nomad server snapshots cannot be restored here)"
         )
     schema = raftops.get("SchemaVersion")
     if schema != SCHEMA_VERSION:
-        raise ArchiveError(f"unsupported snapshot schema version {schema!r} (this raftops supports {SCHEMA_VERSION})")
+        raise InvalidArchive(f"unsupported snapshot schema version {schema!r} (this raftops supports {SCHEMA_VERSION})")
     fmt, fmt_version = raftops.get("Format"), raftops.get("FormatVersion")
     if fmt != statebin.FORMAT_NAME or fmt_version != statebin.FORMAT_VERSION:
-        raise ArchiveError(
+        raise InvalidArchive(
             f"unsupported state format {fmt!r} version {fmt_version!r} "
             f"(this raftops reads {statebin.FORMAT_NAME} {statebin.FORMAT_VERSION})"
         )
     items = raftops.get("Items")
     if not isinstance(items, int) or isinstance(items, bool) or items < 0:
-        raise ArchiveError(f"snapshot metadata has an invalid Raftops.Items {items!r}")
+        raise InvalidArchive(f"snapshot metadata has an invalid Raftops.Items {items!r}")
     return meta
 
 
@@ -544,7 +547,7 @@ def verify(
     limits: Limits | None = None,
     compressed_size: int | None = None,
 ) -> VerifiedArchive:
-    """Read a whole archive from ``chunks`` and check everything; raises :class:`ArchiveError`.
+    """Read a whole archive from ``chunks`` and check everything; raises :class:`InvalidArchive`.
 
     Order of checks: gzip stream, tar structure and member names (while reading), the member
     set and order, SHA256SUMS against every member, meta.json and its schema, then a full
@@ -570,10 +573,10 @@ def verify(
             for _ in statebin.read_records(state):
                 count += 1
         except StateFormatError as exc:
-            raise ArchiveError(f"invalid snapshot state: {exc}") from None
+            raise InvalidArchive(f"invalid snapshot state: {exc}") from None
         declared = meta["Raftops"]["Items"]
         if count != declared:
-            raise ArchiveError(f"invalid snapshot state: meta.json says {declared} items, state.bin holds {count}")
+            raise InvalidArchive(f"invalid snapshot state: meta.json says {declared} items, state.bin holds {count}")
         return VerifiedArchive(meta, state, src.sha.digest(), src.compressed_size)
     except BaseException:
         state.close()
