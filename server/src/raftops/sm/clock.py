@@ -2,7 +2,7 @@
 
 Production reads the system clock and nothing else. With ``sm.test_clock: true`` in the agent
 config (off by default; for tests and demos only) the time is the system clock plus an offset kept
-in etcd at ``/raftops/v1/cluster/sm-test-clock``, shared by every agent so that a failover does not
+in etcd (raftops.store.sm.TestClockRecord), shared by every agent so that a failover does not
 move the executor's time back or forth. The key is cluster metadata, outside the data generations:
 it is not state, is not in snapshots and does not move the state revision. The same key carries a
 test-only delay that makes snapshot creation wait, to exercise ``time_limit``.
@@ -15,15 +15,15 @@ import threading
 import time
 from typing import Any
 
+from ..store.sm import TestClockRecord
 from ..store.state import StateStore
 
-TEST_CLOCK_NAME = b"sm-test-clock"  # under the cluster metadata (StateStore.cluster_*)
 MAX_RETRIES = 5
 
 
 class Clock:
     def __init__(self, state: StateStore, test_clock: bool = False):
-        self.state = state
+        self.record = TestClockRecord(state)
         self.test_clock = test_clock
         self._offset_ms = 0
         self._delay_ms = 0
@@ -33,8 +33,8 @@ class Clock:
         """Re-read the shared test offset (a no-op, and no etcd request, unless the test clock is on)."""
         if not self.test_clock:
             return
-        kv = self.state.cluster_get(TEST_CLOCK_NAME)
-        doc = json.loads(kv.value) if kv is not None else {}
+        stored = self.record.get()
+        doc = json.loads(stored[0]) if stored is not None else {}
         with self._lock:
             self._offset_ms = int(doc.get("offset_ms", 0))
             self._delay_ms = int(doc.get("creation_delay_ms", 0))
@@ -60,8 +60,8 @@ class Clock:
     ) -> dict[str, Any]:
         """Change the shared offset/delay in one CAS txn (retried on a concurrent change)."""
         for _ in range(MAX_RETRIES):
-            kv = self.state.cluster_get(TEST_CLOCK_NAME)
-            doc = json.loads(kv.value) if kv is not None else {"offset_ms": 0, "creation_delay_ms": 0}
+            stored = self.record.get()
+            doc = json.loads(stored[0]) if stored is not None else {"offset_ms": 0, "creation_delay_ms": 0}
             if offset_ms is not None:
                 doc["offset_ms"] = offset_ms
             if advance_ms is not None:
@@ -69,7 +69,7 @@ class Clock:
             if creation_delay_ms is not None:
                 doc["creation_delay_ms"] = creation_delay_ms
             value = json.dumps(doc, sort_keys=True).encode()
-            if self.state.cluster_cas(TEST_CLOCK_NAME, value, kv.mod_revision if kv else 0):
+            if self.record.put(value, stored[1] if stored is not None else 0):
                 self.refresh()
                 return self.status()
         raise RuntimeError("the SM test clock kept changing; try again")

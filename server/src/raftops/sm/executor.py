@@ -22,8 +22,9 @@ from typing import Any
 
 from ..errors import UpstreamError
 from ..repository import RepositoryError
-from ..store.gateway import EtcdError
-from ..store.state import Item, StateError
+from ..store.etcd import EtcdError
+from ..store.sm import Record
+from ..store.state import StateError
 from .host import SMHost
 from .metadata import Metadata
 from .policy import Policy
@@ -119,7 +120,7 @@ class Executor:
         for stored, item in due:
             self._pool.submit(self._run, agent, stored, item, metadata.get(stored.name))
 
-    def _run(self, agent: SMHost, stored: StoredPolicy, policy_item: Item, md_item: Item | None) -> None:
+    def _run(self, agent: SMHost, stored: StoredPolicy, policy_item: Record, md_item: Record | None) -> None:
         name = stored.name
         try:
             now = self.service.clock.now_ms()

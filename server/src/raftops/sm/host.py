@@ -6,12 +6,10 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..store.etcd import Etcd
     from ..store.state import StateStore
 
 
 class SMHost(Protocol):
     config: Config  # sm_test_clock, sm_path_repo, sm_s3, data_dir
     state: StateStore
-    etcd: Etcd
     is_duty_holder: bool  # the executor runs only in the agent that holds the cluster duties

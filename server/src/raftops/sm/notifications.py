@@ -1,7 +1,7 @@
 """Notification channels (OpenSearch notifications plugin, webhook type) and sending to them.
 
-A channel is state at ``notifications/configs/<id>`` (the id percent-encoded, since upstream ids may
-contain ``/``): ``{"config_id", "created_time_ms", "last_updated_time_ms", "config": {...}}``.
+A channel is a state document (raftops.store.sm.NotificationChannels, by id):
+``{"config_id", "created_time_ms", "last_updated_time_ms", "config": {...}}``.
 A webhook gets the bare message as its body, with the channel's ``header_params`` or, when it has
 none, ``Content-type: application/json``: what upstream's custom webhook destination sends.
 
@@ -27,16 +27,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import urllib3
 
 from ..errors import UpstreamError, illegal_argument, status_exception, version_conflict
-from ..store.state import Condition, StateStore, Write
+from ..store.sm import NotificationChannels, Record
+from ..store.state import StateStore
 from . import schema
 from .names import check_doc_id
 
-CONFIGS = "notifications/configs/"
 CONFIG_INDEX = ".opensearch-notifications-config"
 VALID_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/_-")
 METHODS = ("POST", "PUT", "PATCH")
@@ -69,10 +69,6 @@ def masked_config(config_id: str, config: dict[str, Any]) -> dict[str, Any]:
         return config
     headers = {name: header_mask(config_id, name, str(value)) for name, value in webhook["header_params"].items()}
     return {**config, "webhook": {**webhook, "header_params": headers}}
-
-
-def _path(config_id: str) -> str:
-    return CONFIGS + quote(config_id, safe="")
 
 
 def not_found(config_id: str) -> UpstreamError:
@@ -201,26 +197,25 @@ def check_id(config_id: str) -> str:
 
 class Notifications:
     def __init__(self, state: StateStore):
-        self.state = state
+        self.channels = NotificationChannels(state)
         self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=SEND_TIMEOUT_S))
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sm-notify")
         self.sent = 0  # delivered messages, for the metrics endpoint and tests
         self._lock = threading.Lock()
 
     # -- channels -----------------------------------------------------------------------------------
-    def _load(self, item: Any) -> Channel:
+    def _load(self, item: Record) -> Channel:
         doc = json.loads(item.value)
         return Channel(
             doc["config_id"], doc["created_time_ms"], doc["last_updated_time_ms"], doc["config"], item.modify_index
         )
 
     def get(self, config_id: str) -> Channel | None:
-        item = self.state.get(_path(config_id))
-        return self._load(item) if item is not None else None
+        record = self.channels.get(config_id)
+        return self._load(record) if record is not None else None
 
     def list(self) -> list[Channel]:
-        _, items = self.state.list(CONFIGS)
-        return [self._load(i) for i in items]
+        return [self._load(r) for r in self.channels.list()]
 
     def create(self, body: dict[str, Any], now_ms: int) -> str:
         schema.check(schema.WEBHOOK_CONFIG, body)
@@ -240,9 +235,7 @@ class Notifications:
             config_id = uuid.uuid4().hex[:20]
         config = parse_config(raw_config, config_id)
         channel = Channel(config_id, now_ms, now_ms, config)
-        path = _path(config_id)
-        res = self.state.commit([Condition(path, 0)], [Write(path, json.dumps(channel.to_json()).encode())])
-        if not res.succeeded:
+        if not self.channels.put(config_id, json.dumps(channel.to_json()).encode(), 0):
             raise version_conflict(
                 f"[{config_id}]: version conflict, document already exists (current version [1])", CONFIG_INDEX
             )
@@ -259,11 +252,7 @@ class Notifications:
         if current.config.get("config_type") != config["config_type"]:
             raise status_exception(409, "Config type cannot be changed after creation")
         updated = Channel(config_id, current.created_time_ms, now_ms, config)
-        path = _path(config_id)
-        res = self.state.commit(
-            [Condition(path, current.modify_index)], [Write(path, json.dumps(updated.to_json()).encode())]
-        )
-        if not res.succeeded:
+        if not self.channels.put(config_id, json.dumps(updated.to_json()).encode(), current.modify_index):
             raise status_exception(500, "NotificationConfig Update failed")
         return config_id
 
@@ -274,9 +263,8 @@ class Notifications:
             if len(config_ids) == 1:
                 raise not_found(config_ids[0])
             raise status_exception(404, f"NotificationConfig [{', '.join(absent)}] not found")
-        conditions = [Condition(_path(cid), ch.modify_index) for cid, ch in current.items() if ch is not None]
-        res = self.state.commit(conditions, [Write(_path(cid), None) for cid in config_ids])
-        if not res.succeeded:
+        expected = {cid: ch.modify_index for cid, ch in current.items() if ch is not None}
+        if not self.channels.delete(config_ids, expected):
             raise status_exception(500, "NotificationConfig delete failed")
         return {cid: "OK" for cid in config_ids}
 

@@ -1,4 +1,4 @@
-"""Snapshot repository definitions (OpenSearch's ``PUT /_snapshot/<repo>``), state at ``sm/repositories/<name>``.
+"""Snapshot repository definitions (OpenSearch's ``PUT /_snapshot/<repo>``), stored by raftops.store.sm.
 
 A definition is ``{"type": "fs"|"s3", "settings": {...}}`` with settings as strings, the way
 OpenSearch stores them. Credentials never go into a definition (they would be in every snapshot
@@ -18,11 +18,11 @@ from typing import Any
 
 from ..errors import UpstreamError, validation_failed
 from ..repository import Repository, RepositoryError, open_repository
+from ..store.sm import RepositoryDefinitions
 from ..store.state import StateStore
 from . import schema
 from .names import check_repository_name, has_control_character, repository_error
 
-REPOSITORIES = "sm/repositories/"
 CREDENTIAL_SETTINGS = ("access_key", "secret_key", "session_token")
 
 
@@ -48,7 +48,7 @@ def _setting_text(value: Any) -> str:
 
 class Repositories:
     def __init__(self, state: StateStore, *, path_repo: list[str] | None = None, s3_defaults: dict | None = None):
-        self.state = state
+        self.definitions = RepositoryDefinitions(state)
         configured = [os.path.normpath(p) for p in (path_repo or [])]
         self.path_repo = [os.path.realpath(p) for p in configured]
         # A location is matched against path.repo as configured and as resolved; below it, no link is
@@ -60,10 +60,10 @@ class Repositories:
 
     # -- definitions ------------------------------------------------------------------------------
     def get(self, name: str) -> RepositoryDef | None:
-        item = self.state.get(REPOSITORIES + name)
-        if item is None:
+        record = self.definitions.get(name)
+        if record is None:
             return None
-        doc = json.loads(item.value)
+        doc = json.loads(record.value)
         return RepositoryDef(name, doc["type"], doc.get("settings", {}))
 
     def require(self, name: str) -> RepositoryDef:
@@ -73,11 +73,10 @@ class Repositories:
         return defn
 
     def list(self) -> list[RepositoryDef]:
-        _, items = self.state.list(REPOSITORIES)
         out = []
-        for item in items:
-            doc = json.loads(item.value)
-            out.append(RepositoryDef(item.path[len(REPOSITORIES) :], doc["type"], doc.get("settings", {})))
+        for record in self.definitions.list():
+            doc = json.loads(record.value)
+            out.append(RepositoryDef(record.name, doc["type"], doc.get("settings", {})))
         return out
 
     def define(self, name: str, body: dict[str, Any], *, verify: bool = True) -> RepositoryDef:
@@ -98,7 +97,7 @@ class Repositories:
             raise
         if verify:
             self.verify(defn, repo)
-        self.state.put(REPOSITORIES + name, json.dumps(defn.to_json()).encode())
+        self.definitions.put(name, json.dumps(defn.to_json()).encode())
         with self._lock:
             self._open = {k: v for k, v in self._open.items() if k[0] != name}
         return defn
@@ -106,7 +105,7 @@ class Repositories:
     def delete(self, name: str) -> None:
         if self.get(name) is None:
             raise missing(name)
-        self.state.delete(REPOSITORIES + name)
+        self.definitions.delete(name)
 
     # -- opening ---------------------------------------------------------------------------------
     def open(self, defn: RepositoryDef, *, cache: bool = True) -> Repository:

@@ -6,6 +6,7 @@ families (sm, snapshot_repos, notifications) reach it as ``ctx.sm`` (raftops.api
 
 from __future__ import annotations
 
+from ..store.sm import SMPolicies
 from .clock import Clock
 from .executor import Executor
 from .host import SMHost
@@ -20,7 +21,7 @@ class SMService:
         config = agent.config
         self.agent = agent
         self.clock = Clock(agent.state, bool(getattr(config, "sm_test_clock", False)))
-        self.store = PolicyStore(agent.state)
+        self.store = PolicyStore(SMPolicies(agent.state))
         self.repositories = Repositories(
             agent.state,
             path_repo=list(getattr(config, "sm_path_repo", []) or []),

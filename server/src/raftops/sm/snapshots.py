@@ -6,7 +6,7 @@ the archive, so a listed snapshot is always whole (``<b>`` = names.blob_base(n))
 leaves only a ``FAILED`` record (best effort) and no archive.
 
 While it is being created a snapshot is ``IN_PROGRESS``: the creating agent keeps it in memory and
-announces it under ``/raftops-ephemeral/v1/sm/running/<repo>/<b>`` on its liveness lease, so every
+announces it with a marker (raftops.store.sm.RunningSnapshots) on its liveness lease, so every
 agent lists it, and it vanishes with the agent if that dies. Readers check that key *before* the
 repository, and the creator writes the record before removing the key, so a snapshot is never
 missed in between.
@@ -31,9 +31,10 @@ from ..errors import UpstreamError
 from ..repository import Repository, RepositoryError
 from ..repository.base import BlobNotFound
 from ..snapshot import archive, service
-from ..store.gateway import EtcdError
+from ..store.etcd import EtcdError
 from ..store.generations import RestoreError, RestoreResult
-from ..store.state import EPHEMERAL, StateError
+from ..store.sm import RunningSnapshots
+from ..store.state import StateError
 from . import names
 from .clock import Clock
 from .host import SMHost
@@ -42,7 +43,6 @@ from .statemachine import simple_match
 
 log = logging.getLogger(__name__)
 
-RUNNING = EPHEMERAL + b"sm/running/"
 TASK_RETENTION_S = 3600.0  # finished tasks stay in memory this long, for status checks
 DELAY_POLL_S = 0.5
 
@@ -158,14 +158,12 @@ class Snapshots:
         self.agent = agent
         self.repositories = repositories
         self.clock = clock
+        self.running = RunningSnapshots(agent.state)
         self._tasks: dict[tuple[str, str], Task] = {}
         self._lock = threading.Lock()
         self._info_cache: dict[tuple[str, str, int, float], Record] = {}
 
     # -- paths -----------------------------------------------------------------------------------
-    def _running_key(self, repository: str, snapshot: str) -> bytes:
-        return RUNNING + repository.encode() + b"/" + names.blob_base(snapshot).encode()
-
     def _tmp_dir(self) -> str | None:
         data_dir = getattr(self.agent.config, "data_dir", "")
         if not data_dir:
@@ -182,10 +180,9 @@ class Snapshots:
     # -- listing ---------------------------------------------------------------------------------
     def _running(self, repository: str) -> dict[str, Record]:
         out: dict[str, Record] = {}
-        prefix = RUNNING + repository.encode() + b"/"
-        for kv in self.agent.etcd.range(prefix, prefix=True).kvs:
+        for value in self.running.list(repository):
             try:
-                rec = Record.from_json(json.loads(kv.value))
+                rec = Record.from_json(json.loads(value))
             except (ValueError, KeyError):
                 continue
             out[rec.snapshot] = rec
@@ -281,8 +278,8 @@ class Snapshots:
             if lease is None or not lease.healthy.is_set():
                 raise UpstreamError(503, "status_exception", "this agent has no liveness lease yet; try again")
             # On the agent's lease: if the agent dies, the marker goes and the snapshot is no longer listed.
-            self.agent.etcd.put(
-                self._running_key(repository, snapshot), json.dumps(record.to_json()).encode(), lease=lease.lease_id
+            self.running.put(
+                repository, names.blob_base(snapshot), json.dumps(record.to_json()).encode(), lease.lease_id
             )
         except (EtcdError, UpstreamError):
             with self._lock:
@@ -342,7 +339,7 @@ class Snapshots:
             task.finished_at = time.monotonic()
             task.done.set()
             try:
-                self.agent.etcd.delete(self._running_key(task.repository, rec.snapshot))
+                self.running.delete(task.repository, names.blob_base(rec.snapshot))
             except EtcdError as exc:
                 log.info("could not remove the running marker of %s (its lease removes it): %s", rec.snapshot, exc)
 

@@ -1,10 +1,10 @@
 """SM policies and their executor metadata in the replicated state.
 
-``sm/policies/<name>`` holds ``{"sm_policy": {...}, "version": N, "primary_term": T}``:
+A policy's document (raftops.store.sm.SMPolicies) is ``{"sm_policy": {...}, "version": N, "primary_term": T}``:
 ``_seq_no`` is the key's mod revision, ``_primary_term`` the etcd raft term read just before the
 write and stored with it, ``_version`` counts the writes. An update compares the mod revision in
 its txn; a mod revision names exactly one stored value, so the stored term it is checked against
-cannot change in between. ``sm/metadata/<name>`` holds the executor state (metadata.py); it is
+cannot change in between. Its metadata document holds the executor state (metadata.py); it is
 written with a CAS on its own mod revision *and* the policy's, so a run never writes state for a
 policy that changed or was deleted meanwhile.
 """
@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UpstreamError, status_exception, version_conflict
-from ..store.state import Condition, Item, StateStore, Write
+from ..store.sm import Record, SMPolicies
 from .metadata import Metadata
 from .names import policy_doc_id
 from .policy import Policy, parse
 
 log = logging.getLogger(__name__)
 
-POLICIES = "sm/policies/"
-METADATA = "sm/metadata/"
 CONFIG_INDEX = ".opendistro-ism-config"
 NOT_FOUND = "Snapshot management policy not found"
 
@@ -46,11 +44,10 @@ class StoredPolicy:
         return policy_doc_id(self.name)
 
 
-def _policy_from(item: Item, now_ms: int) -> StoredPolicy:
-    raw = json.loads(item.value)
-    name = item.path[len(POLICIES) :]
+def _policy_from(record: Record, now_ms: int) -> StoredPolicy:
+    raw = json.loads(record.value)
     return StoredPolicy(
-        parse(raw["sm_policy"], name, now_ms), item.modify_index, int(raw["primary_term"]), raw["version"]
+        parse(raw["sm_policy"], record.name, now_ms), record.modify_index, int(raw["primary_term"]), raw["version"]
     )
 
 
@@ -59,16 +56,16 @@ def _encode(policy: Policy, version: int, term: int) -> bytes:
 
 
 class PolicyStore:
-    def __init__(self, state: StateStore):
-        self.state = state
+    def __init__(self, records: SMPolicies):
+        self.records = records
 
     def raft_term(self) -> int:
-        return self.state.etcd.status().raft_term
+        return self.records.raft_term()
 
     # -- reads ------------------------------------------------------------------------------------
     def get(self, name: str, now_ms: int) -> StoredPolicy | None:
-        item = self.state.get(POLICIES + name)
-        return _policy_from(item, now_ms) if item is not None else None
+        record = self.records.get(name)
+        return _policy_from(record, now_ms) if record is not None else None
 
     def require(self, name: str, now_ms: int) -> StoredPolicy:
         stored = self.get(name, now_ms)
@@ -77,37 +74,29 @@ class PolicyStore:
         return stored
 
     def list(self, now_ms: int) -> list[StoredPolicy]:
-        _, items = self.state.list(POLICIES)
-        return [_policy_from(i, now_ms) for i in items]
+        return [_policy_from(r, now_ms) for r in self.records.list()]
 
-    def load_all(self, now_ms: int) -> tuple[dict[str, tuple[StoredPolicy, Item]], dict[str, Item]]:
-        """Every policy and metadata item, read at one revision (one request)."""
-        _, (policies, metadata) = self.state.read_many([(POLICIES, True), (METADATA, True)])
+    def load_all(self, now_ms: int) -> tuple[dict[str, tuple[StoredPolicy, Record]], dict[str, Record]]:
+        """Every policy and metadata record, read at one revision (one request)."""
+        policies, metadata = self.records.load_all()
         out = {}
-        for item in policies:
+        for record in policies:
             try:
-                stored = _policy_from(item, now_ms)
+                stored = _policy_from(record, now_ms)
             except (UpstreamError, ValueError, KeyError) as exc:  # one bad document must not stop the others
-                log.error("ignoring unreadable SM policy %s: %s", item.path, exc)
+                log.error("ignoring unreadable SM policy %s: %s", record.name, exc)
                 continue
-            out[stored.name] = (stored, item)
-        return out, {i.path[len(METADATA) :]: i for i in metadata}
+            out[stored.name] = (stored, record)
+        return out, {r.name: r for r in metadata}
 
     def metadata(self, names: list[str]) -> dict[str, Metadata]:
-        _, (items,) = self.state.read_many([(METADATA, True)])
         wanted = set(names)
-        out = {}
-        for item in items:
-            name = item.path[len(METADATA) :]
-            if name in wanted:
-                out[name] = Metadata.from_json(json.loads(item.value))
-        return out
+        return {r.name: Metadata.from_json(json.loads(r.value)) for r in self.records.metadata() if r.name in wanted}
 
     # -- policy writes ------------------------------------------------------------------------------
     def create(self, policy: Policy) -> StoredPolicy:
         term = self.raft_term()
-        path = POLICIES + policy.name
-        res = self.state.commit([Condition(path, 0)], [Write(path, _encode(policy, 1, term))], read_back=path)
+        res = self.records.put(policy.name, _encode(policy, 1, term), 0, read_back=True)
         if not res.succeeded:
             version = json.loads(res.current.value)["version"] if res.current else 1
             doc_id = policy_doc_id(policy.name)
@@ -116,10 +105,9 @@ class PolicyStore:
         return StoredPolicy(policy, res.index, term, 1)
 
     def update(self, policy: Policy, if_seq_no: int, if_primary_term: int) -> StoredPolicy:
-        path = POLICIES + policy.name
         doc_id = policy_doc_id(policy.name)
         required = f"[{doc_id}]: version conflict, required seqNo [{if_seq_no}], primary term [{if_primary_term}]."
-        item = self.state.get(path)
+        item = self.records.get(policy.name)
         if item is None:
             raise version_conflict(f"{required} but no document was found", CONFIG_INDEX)
         current = json.loads(item.value)
@@ -131,9 +119,7 @@ class PolicyStore:
             )
         term = self.raft_term()
         version = current["version"] + 1
-        res = self.state.commit(
-            [Condition(path, if_seq_no)], [Write(path, _encode(policy, version, term))], read_back=path
-        )
+        res = self.records.put(policy.name, _encode(policy, version, term), if_seq_no, read_back=True)
         if not res.succeeded:
             if res.current is None:
                 raise version_conflict(f"{required} but no document was found", CONFIG_INDEX)
@@ -151,11 +137,8 @@ class PolicyStore:
         if stored.policy.enabled == enabled:
             return True
         term = self.raft_term()
-        path = POLICIES + name
         updated = stored.policy.with_enabled(enabled, now_ms)
-        res = self.state.commit(
-            [Condition(path, stored.seq_no)], [Write(path, _encode(updated, stored.version + 1, term))]
-        )
+        res = self.records.put(name, _encode(updated, stored.version + 1, term), stored.seq_no)
         if not res.succeeded:
             verb = "enable" if enabled else "disable"
             raise status_exception(
@@ -167,10 +150,7 @@ class PolicyStore:
         """The policy and its executor metadata in one txn; its snapshots stay in the repository."""
         stored = self.require(name, now_ms)
         term = self.raft_term()
-        res = self.state.commit(
-            [Condition(POLICIES + name, stored.seq_no)],
-            [Write(POLICIES + name, None), Write(METADATA + name, None)],
-        )
+        res = self.records.delete(name, stored.seq_no)
         if not res.succeeded:
             raise status_exception(
                 500, "Failed while trying to delete SM Policy due to a concurrent update, please try again"
@@ -188,9 +168,4 @@ class PolicyStore:
 
     # -- executor metadata ----------------------------------------------------------------------------
     def write_metadata(self, md: Metadata, metadata_index: int, policy_index: int) -> bool:
-        path = METADATA + md.name
-        res = self.state.commit(
-            [Condition(path, metadata_index), Condition(POLICIES + md.name, policy_index)],
-            [Write(path, json.dumps(md.to_json()).encode())],
-        )
-        return res.succeeded
+        return self.records.put_metadata(md.name, json.dumps(md.to_json()).encode(), metadata_index, policy_index)
