@@ -324,14 +324,14 @@ class LocalCluster:
     def _configs_initialised(self) -> bool:
         """Whether the duty holder has written the autopilot and scheduler defaults: until then a fresh cluster's
         state revision still moves on its own, which tests of "nothing changed" would take for their own writes."""
-        from .api.operator_config import AUTOPILOT_PATH, SCHEDULER_PATH
+        from .store.configdocs import AUTOPILOT, SCHEDULER, ConfigDocuments
         from .store.gateway import EtcdError
         from .store.state import StateStore
 
         etcd = self.etcd_client()
         try:
-            state = StateStore(etcd)
-            return all(state.get(path) is not None for path in (AUTOPILOT_PATH, SCHEDULER_PATH))
+            documents = ConfigDocuments(StateStore(etcd))
+            return all(documents.get(name) is not None for name in (AUTOPILOT, SCHEDULER))
         except EtcdError:
             return False
         finally:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from raftops.cluster.autopilot_settings import CONFIG_PATH, DEFAULTS
+from raftops.cluster.autopilot_settings import DEFAULTS
 from raftops.localcluster import LocalCluster, http_json
+from raftops.store.configdocs import AUTOPILOT_PATH as CONFIG_PATH
 from raftops.store.etcd import Etcd
 from raftops.store.state import StateStore
 

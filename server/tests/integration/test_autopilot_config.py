@@ -6,8 +6,9 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from raftops.api.operator_config import AUTOPILOT_PATH, SCHEDULER_PATH, InitializeConfigs
+from raftops.api.operator_config import InitializeConfigs
 from raftops.localcluster import LocalCluster
+from raftops.store.configdocs import AUTOPILOT_PATH, SCHEDULER_PATH
 from raftops.store.etcd import Etcd
 from raftops.store.state import StateStore
 

@@ -3,7 +3,8 @@
 GET answers Nomad Enterprise's ``LicenseReply`` shape (the seed's sample), or 204 with no body when
 no license is installed, which is what Nomad CE answers and what Nomad's Go client understands.
 PUT takes the raw blob, checks it against this agent's ``license_public_key`` and stores it in the
-replicated state (``operator/license``); 400 for a bad signature, product or validity period.
+replicated state (the ``license`` document of raftops.store.configdocs); 400 for a bad signature,
+product or validity period.
 ACL: operator:read (or the license-read capability) to read, operator:write to write.
 """
 
@@ -16,16 +17,16 @@ from werkzeug.wrappers import Request
 
 from .. import acl, gotime
 from .. import license as lic
+from ..store.configdocs import LICENSE, ConfigDocuments
 from .context import WithState, bind
 from .http import App
 from .nomad import NomadError, empty, json_response, nomad_handler, set_index, set_meta
 
-LICENSE_PATH = "operator/license"
 WRITE_ATTEMPTS = 5
 
 
 def current(ctx: WithState) -> tuple[dict[str, Any], int] | None:
-    item = ctx.state.get(LICENSE_PATH)
+    item = ConfigDocuments(ctx.state).get(LICENSE)
     if item is None:
         return None
     return json.loads(item.value), item.modify_index
@@ -78,7 +79,7 @@ def license_endpoint(request: Request, ctx: WithState) -> Any:
             if gotime.parse_ns(document["IssueTime"]) < gotime.parse_ns(old["IssueTime"]):
                 raise NomadError(400, "requested license is older than current one, use force to override")
         # CAS on what was compared, so two concurrent PUTs cannot both pass the age check.
-        res = ctx.state.put(LICENSE_PATH, value, cas=existing[1] if existing else 0)
+        res = ConfigDocuments(ctx.state).put(LICENSE, value, cas=existing[1] if existing else 0)
         if res.succeeded:
             return set_index(json_response({"Index": res.index}), res.index)
     raise NomadError(409, "the license kept changing while it was being written; try again")

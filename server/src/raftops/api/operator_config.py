@@ -31,10 +31,8 @@ from .nomad import NomadError, json_response, nomad_handler, query_meta, set_ind
 
 log = logging.getLogger(__name__)
 
-# The documents' keys, defaults and duty (InitializeConfigs) live in raftops.cluster.configs; these
-# names stay for their readers.
-AUTOPILOT_PATH = AUTOPILOT_SPEC.path
-SCHEDULER_PATH = SCHEDULER_SPEC.path
+# The documents' fields, defaults and duty (InitializeConfigs) live in raftops.cluster.configs, where they
+# are stored in raftops.store.configdocs; these names stay for their readers.
 AUTOPILOT_DEFAULTS: dict[str, Any] = AUTOPILOT_SPEC.defaults()
 SCHEDULER_DEFAULTS: dict[str, Any] = SCHEDULER_SPEC.defaults()
 SCHEDULER_ALGORITHMS = configs.SCHEDULER_ALGORITHMS
@@ -88,7 +86,7 @@ def decode(request: Request, spec: DocumentSpec, struct: Struct) -> dict[str, An
 def cas_set(document: ConfigDocument, value: dict[str, Any], cas: int | None) -> tuple[bool, int]:
     """``document.set`` with Nomad's answer for a ?cas= beyond any index: not updated, nothing written."""
     if cas is not None and cas > MAX_INDEX:
-        return False, document.state.etcd_revision()
+        return False, document.documents.etcd_revision()
     return document.set(value, cas)
 
 

@@ -1,6 +1,6 @@
 """The autopilot configuration as health and autopilot actions read it.
 
-The document lives at the state path ``operator/autopilot`` as JSON with Nomad's field names and
+The document (raftops.store.configdocs, by name) is JSON with Nomad's field names and
 durations as Go duration strings (the wire form of ``GET /v1/operator/autopilot/configuration``).
 When it is absent, Nomad's defaults apply (nomad/config.go DefaultConfig, in raftops.cluster.configs).
 """
@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import godur
+from ..store.configdocs import ConfigDocuments
 from ..store.state import StateStore
 from .configs import AUTOPILOT
 
 log = logging.getLogger(__name__)
 
-# The document's key and Nomad's defaults (wire form) have one home: raftops.cluster.configs.
-CONFIG_PATH = AUTOPILOT.path
+# The document's fields and Nomad's defaults (wire form) have one home: raftops.cluster.configs; where it
+# is stored, raftops.store.configdocs.
 DEFAULTS: dict[str, Any] = AUTOPILOT.defaults()
 
 
@@ -47,13 +48,13 @@ class AutopilotSettings:
 
 
 def load(state: StateStore) -> AutopilotSettings:
-    item = state.get(CONFIG_PATH)
+    item = ConfigDocuments(state).get(AUTOPILOT.name)
     if item is None:
         return AutopilotSettings()
     try:
         doc = json.loads(item.value)
     except ValueError:
-        log.warning("the autopilot configuration at %s is not JSON; using the defaults", CONFIG_PATH)
+        log.warning("the stored autopilot configuration is not JSON; using the defaults")
         return AutopilotSettings()
     return AutopilotSettings.from_document(doc if isinstance(doc, dict) else None)
 

@@ -1,6 +1,6 @@
 """Singleton configuration documents with Nomad's CAS semantics (autopilot, scheduler).
 
-A document is one JSON value at one state path. ``CreateIndex``/``ModifyIndex`` are the key's
+A document is one JSON value, stored by name (raftops.store.configdocs). ``CreateIndex``/``ModifyIndex`` are the key's
 create/mod revisions. Writes replace the whole document; ``cas`` makes the write conditional
 on ``ModifyIndex`` (Nomad's FSM: a CAS against a document that does not exist yet fails).
 """
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..store.state import StateStore
+from ..store.configdocs import ConfigDocuments
 
 
 @dataclass(frozen=True)
@@ -22,20 +22,20 @@ class Document:
 
 
 class ConfigDocument:
-    def __init__(self, state: StateStore, path: str, defaults: dict[str, Any]):
-        self.state = state
-        self.path = path
+    def __init__(self, documents: ConfigDocuments, name: str, defaults: dict[str, Any]):
+        self.documents = documents
+        self.name = name
         self.defaults = defaults
 
     def get(self) -> Document | None:
-        item = self.state.get(self.path)
+        item = self.documents.get(self.name)
         if item is None:
             return None
         return Document(json.loads(item.value), item.create_index, item.modify_index)
 
     def initialize(self) -> Document:
         """Write the defaults unless a document exists (what Nomad's leader does when first needed)."""
-        res = self.state.put(self.path, _encode(self.defaults), cas=0)
+        res = self.documents.put(self.name, _encode(self.defaults), cas=0)
         if res.succeeded:
             return Document(dict(self.defaults), res.index, res.index)
         current = res.current
@@ -46,8 +46,8 @@ class ConfigDocument:
         """(updated, index). A CAS write fails when the document is absent or was modified."""
         if cas is not None and cas == 0:
             # Nomad compares against an existing entry only: cas=0 never matches.
-            return False, self.state.etcd_revision()
-        res = self.state.put(self.path, _encode(value), cas=cas)
+            return False, self.documents.etcd_revision()
+        res = self.documents.put(self.name, _encode(value), cas=cas)
         return res.succeeded, res.index
 
 

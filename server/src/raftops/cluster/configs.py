@@ -1,10 +1,11 @@
-"""The cluster's configuration documents, each described once: its key, Go names, fields and defaults.
+"""The cluster's configuration documents, each described once: its name, Go names, fields and defaults.
 
-A document (autopilot, scheduler) is one JSON value at one state path, with Nomad's field names and
-autopilot durations as Go duration strings (the wire form of its ``GET``). The HTTP API decodes and
-validates bodies with it (api/operator_config.py), the OpenAPI document draws its schemas from it
-(api/openapi.py), the CLI builds its ``set-config`` flags from it (commands/operator_*_config.py),
-the cluster duty writes its defaults, and autopilot reads its settings (cluster/autopilot_settings.py).
+A document (autopilot, scheduler) is one JSON value, stored by name (raftops.store.configdocs), with
+Nomad's field names and autopilot durations as Go duration strings (the wire form of its ``GET``).
+The HTTP API decodes and validates bodies with it (api/operator_config.py), the OpenAPI document
+draws its schemas from it (api/openapi.py), the CLI builds its ``set-config`` flags from it
+(commands/operator_*_config.py), the cluster duty writes its defaults, and autopilot reads its
+settings (cluster/autopilot_settings.py).
 Adding a field is one line here.
 
 Field kinds are the Go types as raftops.api.gobody names them (``bool``, ``uint``, ``uint64``,
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .. import godur
+from ..store import configdocs
+from ..store.configdocs import ConfigDocuments
 from ..store.state import StateStore
 from .configdoc import ConfigDocument
 
@@ -45,8 +48,7 @@ class Field:
 
 @dataclass(frozen=True)
 class DocumentSpec:
-    name: str  # for messages: "autopilot", "scheduler"
-    path: str  # the state path (raftops.store.state) of the document
+    name: str  # the stored document's name (raftops.store.configdocs) and, in messages, "autopilot", "scheduler"
     go_type: str  # the Go struct the API decodes into, without its package ("AutopilotConfiguration")
     fields: tuple[Field, ...] = field(default_factory=tuple)
 
@@ -99,8 +101,7 @@ def _check_durations(fields: tuple[Field, ...], conf: dict[str, Any], where: str
 
 # Nomad's defaults: nomad/config.go DefaultConfig (autopilot) and its scheduler defaults.
 AUTOPILOT = DocumentSpec(
-    "autopilot",
-    "operator/autopilot",
+    configdocs.AUTOPILOT,
     "AutopilotConfiguration",
     (
         Field("CleanupDeadServers", BOOL, True, "cleanup-dead-servers", "remove dead servers automatically"),
@@ -141,8 +142,7 @@ AUTOPILOT = DocumentSpec(
 SCHEDULER_ALGORITHMS = ("", "binpack", "spread")  # "" is stored as "binpack" (the FSM's canonical form)
 
 SCHEDULER = DocumentSpec(
-    "scheduler",
-    "operator/scheduler",
+    configdocs.SCHEDULER,
     "SchedulerConfiguration",
     (
         Field(
@@ -206,7 +206,7 @@ DOCUMENTS = (AUTOPILOT, SCHEDULER)
 
 def document(spec: DocumentSpec, state: StateStore) -> ConfigDocument:
     """The stored document of ``spec`` (reads, CAS writes, the defaults written once)."""
-    return ConfigDocument(state, spec.path, spec.defaults())
+    return ConfigDocument(ConfigDocuments(state), spec.name, spec.defaults())
 
 
 class HasState(Protocol):

@@ -17,11 +17,13 @@ its domain types. The layout:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from .keys import EPHEMERAL
-from .state import Condition, Item, StateStore, Write
+from .records import Outcome, Record
+from .records import record as _record
+from .records import records as _records
+from .state import Condition, StateStore, Write
 
 POLICIES = "sm/policies/"
 METADATA = "sm/metadata/"
@@ -29,34 +31,6 @@ REPOSITORIES = "sm/repositories/"
 CHANNELS = "notifications/configs/"
 RUNNING = EPHEMERAL + b"sm/running/"
 TEST_CLOCK = b"sm-test-clock"  # under the cluster metadata (StateStore.cluster_*)
-
-
-@dataclass(frozen=True)
-class Record:
-    """One stored document: its name (the last part of its path), value and revisions."""
-
-    name: str
-    value: bytes
-    create_index: int
-    modify_index: int
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a conditional write did: ``index`` is the revision after it; ``current`` the record as it is
-    when the condition failed (only where the caller asked for it)."""
-
-    succeeded: bool
-    index: int
-    current: Record | None = None
-
-
-def _record(item: Item, prefix: str) -> Record:
-    return Record(item.path[len(prefix) :], item.value, item.create_index, item.modify_index)
-
-
-def _records(items: list[Item], prefix: str) -> list[Record]:
-    return [_record(i, prefix) for i in items]
 
 
 class SMPolicies:
