@@ -18,12 +18,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from werkzeug.wrappers import Request
 
 from .. import godur
 from ..httpfront.wsgi import RESUME_NOW, Suspend
+from .context import Watching
 from .gobody import BodyError, parse_uint_param
 from .nomad import NomadError
 
@@ -69,7 +69,7 @@ def parse(request: Request) -> Query:
 
 
 def wait_for_change(
-    request: Request, agent: Any, query: Query, path: str, *, prefix: bool, changed: bool | Callable[[], bool]
+    request: Request, ctx: Watching, query: Query, path: str, *, prefix: bool, changed: bool | Callable[[], bool]
 ) -> None:
     """Return to answer now; raise ``Suspend`` to wait for ``path`` (or a path under it) to change.
 
@@ -88,7 +88,7 @@ def wait_for_change(
         deadline = environ[_DEADLINE] = now + block + random.uniform(0, block / JITTER_FRACTION)
     if now >= deadline:
         return
-    hub = agent.watch
+    hub = ctx.watch
     if not hub.ensure_started():
         return  # no watch (etcd unreachable): answer now rather than wait blind
     if callable(changed) and changed():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
@@ -37,7 +36,7 @@ def metric_method(method: str) -> str:
 class App:
     """A WSGI application made of routes from several API families."""
 
-    def __init__(self, context: Any):
+    def __init__(self, context: object):
         self.context = context
         self.url_map = Map(strict_slashes=False, merge_slashes=False)
         self._handlers: dict[str, Handler] = {}
