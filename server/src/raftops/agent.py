@@ -24,15 +24,15 @@ from .cluster import guard, view
 from .cluster.autopilot import AutopilotDuty
 from .cluster.configs import InitializeConfigs
 from .cluster.health import HealthPoller
+from .cluster.service import ClusterService
 from .config import Config
 from .httpfront import HTTPFront, TLSFiles
 from .sm.service import SMService
 from .snapshot.service import GenerationCollector
-from .store.etcd import Etcd
-from .store.gateway import EtcdError
-from .store.lease import Election, LeaseKeeper
-from .store.registrations import Registrations
-from .store.state import ELECTIONS, StateStore
+from .store.etcd import Etcd, EtcdError
+from .store.lease import LeaseKeeper, cluster_duties_election
+from .store.members import ClusterMembers
+from .store.state import StateStore
 from .store.watch import WatchHub
 from .variables import VariableService
 
@@ -72,6 +72,8 @@ class Agent:
         tls = config.etcd_tls.as_dict() if config.etcd_tls.configured else None
         self.etcd = Etcd(config.etcd_endpoints, timeout=config.etcd_timeout, tls=tls)
         self.state = StateStore(self.etcd)
+        self.members = ClusterMembers(self.etcd)  # the etcd cluster itself: members, status, reconfiguration
+        self.cluster = ClusterService(self.members, self.state)  # /v1/status, /v1/operator/raft, /v1/raftops
         self.acl = ACLResolver(self.state)  # behind raftops.acl.authorize when acl_enabled
         self.watch = WatchHub(self.state)  # wakes blocking queries (api/blocking.py); watches start on first use
         self.variables = VariableService(self.state)  # Nomad variables (api/variables.py)
@@ -84,9 +86,9 @@ class Agent:
         self._http: HTTPFront | None = None
         self._threads: list[threading.Thread] = []
         self.lease: LeaseKeeper | None = None
-        self.election = Election(self.etcd, ELECTIONS + b"cluster-duties", self.server_id.encode())
+        self.election = cluster_duties_election(self.etcd, self.server_id.encode())
         # Autopilot health is computed in every agent, in memory; its actions run in the duty holder.
-        self.server_health = HealthPoller(self.etcd, self.state)
+        self.server_health = HealthPoller(self.members, self.state)
         # Snapshot management: policies, repositories, snapshots and notifications (api/sm.py and kin).
         self.sm = SMService(self)
         # Every once-per-cluster duty, in the order the duty holder runs them each DUTY_INTERVAL.
@@ -105,7 +107,7 @@ class Agent:
         self._warn_if_insecure()
         self._wait_for_etcd()
         # A removed, wiped or re-bootstrapped etcd member must not serve: the guard refuses with what to do.
-        guard.verify_local_member(self.etcd, self.config.etcd_endpoints, self.config.data_dir, self.config.node_name)
+        guard.verify_local_member(self.members, self.config.etcd_endpoints, self.config.data_dir, self.config.node_name)
         self.state.generation()
         self.register()
         self.lease = LeaseKeeper(self.etcd, self.config.heartbeat_ttl, self._attach_liveness, name="heartbeat")
@@ -176,7 +178,7 @@ class Agent:
         endpoint = self.config.etcd_endpoints[0]
         while True:
             try:
-                self.etcd.status(endpoint, timeout=2.0)
+                self.members.status(endpoint, timeout=2.0)
                 return
             except EtcdError as exc:
                 now = time.monotonic()
@@ -194,10 +196,10 @@ class Agent:
     # -- registration and liveness ----------------------------------------------------------------
     def register(self) -> None:
         """Record which etcd member this server sits beside; written only when it changed."""
-        local = self.etcd.status(self.config.etcd_endpoints[0])
+        local = self.members.status(self.config.etcd_endpoints[0])
         self.member_id = local.member_id
         if not self.raft_address:
-            _, members = self.etcd.members()
+            _, members = self.members.members()
             for m in members:
                 if m.id == self.member_id:
                     self.raft_address = m.peer_address
@@ -209,11 +211,11 @@ class Agent:
             "EtcdMemberID": view.fmt_member_id(self.member_id),
             "Version": __version__,
         }
-        Registrations(self.etcd).put(self.server_id, record)
+        self.members.registrations.put(self.server_id, record)
 
     def _attach_liveness(self, lease_id: int) -> None:
         value = json.dumps({"ID": self.server_id, "Name": self.config.node_name, "Started": int(self.started_at)})
-        Registrations(self.etcd).put_alive(self.server_id, value.encode(), lease_id)
+        self.members.registrations.put_alive(self.server_id, value.encode(), lease_id)
 
     def _duty_loop(self) -> None:
         while not self._stop.wait(DUTY_INTERVAL):
@@ -263,7 +265,7 @@ class Agent:
     # -- views used by the API ------------------------------------------------------------------
     def health(self) -> tuple[bool, str]:
         try:
-            status = self.etcd.status()
+            status = self.members.status()
         except EtcdError as exc:
             return False, f"etcd unreachable: {exc}"
         if not status.leader:
@@ -274,7 +276,7 @@ class Agent:
 
     def self_info(self) -> dict[str, Any]:
         try:
-            local = self.etcd.status(self.config.etcd_endpoints[0], timeout=1.0)
+            local = self.members.status(self.config.etcd_endpoints[0], timeout=1.0)
             raft = {
                 "leader": str(local.leader == local.member_id).lower(),
                 "term": str(local.raft_term),
@@ -330,7 +332,7 @@ class Agent:
         }
 
     def members_info(self) -> dict[str, Any]:
-        registrations = Registrations(self.etcd)
+        registrations = self.members.registrations
         alive = registrations.alive()
         members = []
         for stored in registrations.list():
@@ -344,7 +346,7 @@ class Agent:
 
     def refresh_metrics(self) -> None:
         try:
-            local = self.etcd.status(self.config.etcd_endpoints[0], timeout=1.0)
+            local = self.members.status(self.config.etcd_endpoints[0], timeout=1.0)
         except EtcdError:
             metrics.ETCD_LEADER_KNOWN.set(0)
             return

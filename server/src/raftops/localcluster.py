@@ -325,7 +325,7 @@ class LocalCluster:
         """Whether the duty holder has written the autopilot and scheduler defaults: until then a fresh cluster's
         state revision still moves on its own, which tests of "nothing changed" would take for their own writes."""
         from .store.configdocs import AUTOPILOT, SCHEDULER, ConfigDocuments
-        from .store.gateway import EtcdError
+        from .store.etcd import EtcdError
         from .store.state import StateStore
 
         etcd = self.etcd_client()

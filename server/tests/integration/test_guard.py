@@ -16,6 +16,7 @@ from raftops.cluster import etcdwal, guard, membership
 from raftops.etcdproc import start_etcd, wait_healthy
 from raftops.localcluster import LocalCluster, Node
 from raftops.store.etcd import Etcd
+from raftops.store.members import ClusterMembers
 
 from ..conftest import next_hosts, wait_for
 
@@ -123,7 +124,8 @@ def test_a_removed_member_is_refused_before_etcd_starts(cluster: LocalCluster) -
     etcd = Etcd([survivor.etcd.client_url])
     try:
         _, members = etcd.members()
-        membership.remove_member(etcd, next(m for m in members if m.id == member_id))  # retries "unhealthy cluster"
+        target = next(m for m in members if m.id == member_id)
+        membership.remove_member(ClusterMembers(etcd), target)  # retries "unhealthy cluster"
     finally:
         etcd.close()
     wait_for(lambda: cluster.pid(node, "etcd") is None, timeout=20, message="the removed member's etcd exits")

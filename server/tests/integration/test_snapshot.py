@@ -23,9 +23,10 @@ from raftops.snapshot import archive
 from raftops.snapshot.statebin import StateRecord
 from raftops.store import generations
 from raftops.store.acl import ACLStore, token_hash
-from raftops.store.etcd import Etcd, op_put
+from raftops.store.etcd import Etcd
 from raftops.store.generations import GENERATION_SEQ, RESTORES, RestoreError
 from raftops.store.state import DATA, POINTER, StateStore, Write
+from raftops.store.txn import op_put
 
 from ..conftest import next_hosts, run_cli, wait_for
 

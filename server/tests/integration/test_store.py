@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from raftops.store.etcd import Etcd, cmp_mod, op_put
+from raftops.store.etcd import Etcd
 from raftops.store.gateway import EtcdError
 from raftops.store.lease import Election, LeaseKeeper
 from raftops.store.state import ALIVE, POINTER, TOUCHED, Condition, StateStore, Write
+from raftops.store.txn import cmp_mod, op_put
 
 from ..conftest import wait_for
 

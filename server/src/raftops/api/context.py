@@ -17,9 +17,9 @@ from werkzeug.wrappers import Request, Response
 if TYPE_CHECKING:
     from ..acl import ACLResolver
     from ..cluster.health import HealthPoller
+    from ..cluster.service import ClusterService
     from ..config import Config
     from ..sm.service import SMService
-    from ..store.etcd import Etcd
     from ..store.state import StateStore
     from ..store.watch import WatchHub
     from ..variables import VariableService
@@ -54,10 +54,10 @@ class WithVariables(Authorizing, Watching, Protocol):
     variables: VariableService
 
 
-class WithEtcd(Authorizing, Protocol):
-    """Families that read the etcd cluster itself (members, status, raft operations)."""
+class WithCluster(Authorizing, Protocol):
+    """Families that read the etcd cluster itself (members, status, raft operations): the cluster service."""
 
-    etcd: Etcd
+    cluster: ClusterService
 
 
 class WithHealth(Authorizing, Protocol):
@@ -73,7 +73,7 @@ class WithSM(Authorizing, Protocol):
     server_id: str  # the node that answers a repository verification
 
 
-class AgentViews(WithEtcd, Protocol):
+class AgentViews(WithCluster, Protocol):
     """/v1/status and /v1/agent: the agent's own views of itself and of the cluster."""
 
     def self_info(self) -> dict[str, Any]: ...

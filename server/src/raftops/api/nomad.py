@@ -16,9 +16,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .. import __version__, acl, metrics
-from ..cluster import view
 from ..errors import DomainError
-from ..store.gateway import EtcdError
+from ..store.etcd import EtcdError
 from ..store.state import StateError
 from .context import AgentViews, bind
 from .http import App
@@ -107,13 +106,12 @@ def nomad_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
 
 @nomad_handler
 def status_leader(request: Request, ctx: AgentViews) -> Any:
-    return view.leader_address(ctx.etcd)
+    return ctx.cluster.leader_address()
 
 
 @nomad_handler
 def status_peers(request: Request, ctx: AgentViews) -> Any:
-    _, members = ctx.etcd.members()
-    return sorted(m.peer_address for m in members if m.peer_address)
+    return ctx.cluster.peer_addresses()
 
 
 @nomad_handler

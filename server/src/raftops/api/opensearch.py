@@ -195,7 +195,7 @@ def object_body(request: Request) -> dict[str, Any]:
 # -- the handler wrapper ----------------------------------------------------------------------------
 def opensearch_handler(fn: Callable[..., Any]) -> Callable[..., Response]:
     """Turn OpenSearchError, ACL denials and store failures into OpenSearch error JSON."""
-    from ..store.gateway import EtcdError
+    from ..store.etcd import EtcdError
     from ..store.state import StateError
 
     @wraps(fn)

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from werkzeug.wrappers import Request, Response
 
 from .. import acl, govalidate
-from ..cluster import leadership, membership, view
+from ..cluster import leadership, membership
 from ..cluster.view import Server, fmt_member_id
-from ..store.etcd import Member
+from ..store.members import Member
 from . import gobody
-from .context import WithEtcd, bind
+from .context import WithCluster, bind
 from .http import App
 from .nomad import NomadError, nomad_handler
 
@@ -40,10 +40,10 @@ def parse_stale(request: Request) -> bool:
         raise NomadError(400, "Expect `true` or `false` for `stale` query string parameter") from None
 
 
-def peers(ctx: WithEtcd, *, stale: bool = False) -> tuple[int, int, list[Server]]:
+def peers(ctx: WithCluster, *, stale: bool = False) -> tuple[int, int, list[Server]]:
     """(leader member ID, raft index, every peer): raftops.cluster.view.servers, "No cluster leader" a 500."""
     try:
-        return view.servers(ctx.etcd, stale=stale)
+        return ctx.cluster.servers(stale=stale)
     except leadership.NoLeader as exc:
         raise NomadError(500, "No cluster leader") from exc
 
@@ -72,7 +72,7 @@ def _empty(status: int) -> Response:
 
 
 @nomad_handler
-def configuration(request: Request, ctx: WithEtcd) -> Any:
+def configuration(request: Request, ctx: WithCluster) -> Any:
     if request.method != "GET":
         return _empty(405)  # upstream writes the status with an empty body
     acl.authorize(ctx, request, acl.MANAGEMENT)
@@ -83,7 +83,7 @@ def configuration(request: Request, ctx: WithEtcd) -> Any:
 
 
 @nomad_handler
-def peer(request: Request, ctx: WithEtcd) -> Any:
+def peer(request: Request, ctx: WithCluster) -> Any:
     if request.method != "DELETE":
         raise NomadError(404, INVALID_METHOD)
     acl.authorize(ctx, request, acl.MANAGEMENT)
@@ -105,14 +105,14 @@ def peer(request: Request, ctx: WithEtcd) -> Any:
     if target is None:
         raise NomadError(500, missing)  # upstream: a plain RPC error, so HTTP 500
     try:
-        membership.remove_member(ctx.etcd, target.member)
+        ctx.cluster.remove_member(target.member)
     except membership.MembershipError as exc:
         raise NomadError(exc.status, exc.message) from exc
     return _empty(200)
 
 
 @nomad_handler
-def transfer_leadership(request: Request, ctx: WithEtcd) -> Any:
+def transfer_leadership(request: Request, ctx: WithCluster) -> Any:
     if request.method not in ("PUT", "POST"):
         raise NomadError(405, INVALID_METHOD)
     acl.authorize(ctx, request, acl.MANAGEMENT)
@@ -158,7 +158,7 @@ def transfer_leadership(request: Request, ctx: WithEtcd) -> Any:
     noop = target.member.id == leader.member.id
     if not noop:
         try:
-            result = leadership.transfer(ctx.etcd, target.member)
+            result = ctx.cluster.transfer_leadership(target.member)
         except leadership.NoLeader as exc:
             raise NomadError(503, "No cluster leader") from exc
         except leadership.TransferError as exc:
@@ -171,13 +171,13 @@ def transfer_leadership(request: Request, ctx: WithEtcd) -> Any:
 
 
 @nomad_handler
-def join(request: Request, ctx: WithEtcd) -> Any:
+def join(request: Request, ctx: WithCluster) -> Any:
     if request.method not in ("PUT", "POST"):
         raise NomadError(405, INVALID_METHOD)
     acl.authorize(ctx, request, acl.MANAGEMENT)
     name, peer_url = _join_request(request)
     try:
-        result = membership.add_learner(ctx.etcd, name, peer_url)
+        result = ctx.cluster.add_learner(name, peer_url)
     except membership.MembershipError as exc:
         raise NomadError(exc.status, exc.message) from exc
     m = result.member
@@ -195,7 +195,7 @@ def join(request: Request, ctx: WithEtcd) -> Any:
     }
 
 
-def dispatch(request: Request, ctx: WithEtcd, rest: str = "") -> Response:
+def dispatch(request: Request, ctx: WithCluster, rest: str = "") -> Response:
     # Nomad's OperatorRequest matches on the path prefix after /v1/operator/raft/.
     for prefix, handler in (
         ("configuration", configuration),
@@ -208,7 +208,7 @@ def dispatch(request: Request, ctx: WithEtcd, rest: str = "") -> Response:
     return nomad_handler(_invalid)(request)
 
 
-def register(app: App, ctx: WithEtcd) -> None:
+def register(app: App, ctx: WithCluster) -> None:
     app.route("/v1/operator/raft/configuration", bind(configuration, ctx))
     app.route("/v1/operator/raft/peer", bind(peer, ctx))
     app.route("/v1/operator/raft/transfer-leadership", bind(transfer_leadership, ctx))

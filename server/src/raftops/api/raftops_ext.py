@@ -15,30 +15,28 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from .. import __version__, acl
-from ..store.state import state_head
-from .context import WithEtcd, bind
+from .context import WithCluster, bind
 from .http import App
 from .nomad import nomad_handler
 
 STATE_PATH = "/v1/raftops/state"
 
 
-def cluster_state(ctx: WithEtcd) -> dict[str, Any]:
-    revision, generation = state_head(ctx.etcd)
-    status = ctx.etcd.status()  # any member: the version is the same cluster-wide between upgrades
+def cluster_state(ctx: WithCluster) -> dict[str, Any]:
+    head = ctx.cluster.state_head()
     return {
-        "Revision": revision,
-        "EtcdVersion": status.version,
+        "Revision": head.revision,
+        "EtcdVersion": head.etcd_version,
         "RaftopsVersion": __version__,
-        "Generation": generation,
+        "Generation": head.generation,
     }
 
 
 @nomad_handler
-def state(request: Request, ctx: WithEtcd) -> Any:
+def state(request: Request, ctx: WithCluster) -> Any:
     acl.authorize(ctx, request, acl.OPERATOR_READ)
     return cluster_state(ctx)
 
 
-def register(app: App, ctx: WithEtcd) -> None:
+def register(app: App, ctx: WithCluster) -> None:
     app.route(STATE_PATH, bind(state, ctx), methods=["GET"])

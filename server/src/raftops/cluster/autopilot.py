@@ -17,8 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from ..store.etcd import Etcd
-from ..store.gateway import EtcdError
+from ..store.members import ClusterMembers, EtcdError
 from . import membership
 from .health import HealthPoller, HealthReport, ServerHealth
 
@@ -62,9 +61,9 @@ def plan_cleanup(report: HealthReport, dead_after: float) -> list[ServerHealth]:
 
 
 class AutopilotHost(Protocol):
-    """What the autopilot duty uses of the agent: etcd and the in-memory health report."""
+    """What the autopilot duty uses of the agent: the etcd cluster's members and the in-memory health report."""
 
-    etcd: Etcd
+    members: ClusterMembers
     server_health: HealthPoller
 
 
@@ -98,8 +97,8 @@ class AutopilotDuty:
             if s.voter or not s.is_stable(self.clock(), stabilization) or not s.member.client_urls:
                 continue
             try:
-                learner_status = agent.etcd.status(s.member.client_urls[0], timeout=STATUS_TIMEOUT)
-                leader_status = agent.etcd.status(leader.member.client_urls[0], timeout=STATUS_TIMEOUT)
+                learner_status = agent.members.status(s.member.client_urls[0], timeout=STATUS_TIMEOUT)
+                leader_status = agent.members.status(leader.member.client_urls[0], timeout=STATUS_TIMEOUT)
             except EtcdError as exc:
                 log.info("not promoting %s yet: %s", s.name or s.id, exc)
                 continue
@@ -108,7 +107,7 @@ class AutopilotDuty:
                 log.info("not promoting %s yet: it has applied %d entries less than the leader", s.name or s.id, lag)
                 continue
             try:
-                agent.etcd.member_promote(s.member.id)
+                agent.members.promote(s.member.id)
             except EtcdError as exc:
                 log.info("etcd refused to promote %s: %s", s.name or s.id, exc)
                 return True
@@ -119,7 +118,7 @@ class AutopilotDuty:
     def cleanup(self, agent: AutopilotHost, report: HealthReport) -> None:
         for s in plan_cleanup(report, self.dead_server_threshold):
             try:
-                membership.remove_member(agent.etcd, s.member, retry_for=5.0)
+                membership.remove_member(agent.members, s.member, retry_for=5.0)
             except (EtcdError, membership.MembershipError) as exc:
                 log.warning("could not remove dead server %s (%s): %s", s.name or s.id, s.address, exc)
                 return

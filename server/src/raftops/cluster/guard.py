@@ -37,8 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..store.etcd import Etcd, Member
-from ..store.gateway import EtcdError
+from ..store.members import ClusterMembers, EtcdError, Member
 from . import etcdwal
 
 log = logging.getLogger(__name__)
@@ -113,13 +112,13 @@ class PeerView:
 
 
 def peer_view(
-    etcd: Etcd, endpoints: list[str], prefer_cluster: int | None = None, timeout: float = PEER_TIMEOUT
+    etcd_cluster: ClusterMembers, endpoints: list[str], prefer_cluster: int | None = None, timeout: float = PEER_TIMEOUT
 ) -> PeerView | None:
     """Ask each of ``endpoints`` (the other members) for its cluster; None when none answers."""
     answers: dict[str, tuple[int, bool]] = {}
     for ep in endpoints:
         try:
-            st = etcd.status(ep, timeout=timeout)
+            st = etcd_cluster.status(ep, timeout=timeout)
         except EtcdError as exc:
             log.debug("guard: %s did not answer: %s", ep, exc)
             continue
@@ -134,11 +133,10 @@ def peer_view(
     members = None
     for ep in sorted(same, key=lambda e: answers[e][1]):  # voters first: a learner refuses the member list
         try:
-            data = etcd.gateway.call("cluster/member/list", {}, endpoint=ep, timeout=timeout)
+            members = etcd_cluster.members_at(ep, timeout=timeout)
         except EtcdError as exc:
             log.debug("guard: %s did not list the members: %s", ep, exc)
             continue
-        members = [Member.from_json(m) for m in data.get("members", [])]
         break
     others = {ep: c for ep, (c, _) in answers.items() if c != cluster}
     return PeerView(cluster, members, same, others)
@@ -203,12 +201,14 @@ def check_before_start(
     return f"member {wal.member_id:x} of cluster {wal.cluster_id:x}, listed by {', '.join(view.endpoints)}"
 
 
-def verify_local_member(etcd: Etcd, endpoints: list[str], agent_data_dir: str, name: str) -> MemberIdentity:
+def verify_local_member(
+    etcd_cluster: ClusterMembers, endpoints: list[str], agent_data_dir: str, name: str
+) -> MemberIdentity:
     """The agent's check at start: the running local member (``endpoints[0]``) still belongs where it did.
 
     Writes the record when the checks pass and returns the member's identity.
     """
-    local = etcd.status(endpoints[0])
+    local = etcd_cluster.status(endpoints[0])
     record = read_record(agent_data_dir) if agent_data_dir else None
     if record is not None and record.cluster_id != local.cluster_id:
         raise GuardError(
@@ -217,7 +217,7 @@ def verify_local_member(etcd: Etcd, endpoints: list[str], agent_data_dir: str, n
             f"wipe this server and add it as a new server; if the new cluster is deliberate (a disaster recovery), "
             f"remove {record_path(agent_data_dir)}; see {RUNBOOK}"
         )
-    view = peer_view(etcd, endpoints[1:], local.cluster_id)
+    view = peer_view(etcd_cluster, endpoints[1:], local.cluster_id)
     if view is not None and view.cluster_id != local.cluster_id:
         raise GuardError(
             f"the local etcd member {local.member_id:x} belongs to cluster {local.cluster_id:x}, but its peers "
@@ -268,12 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OSError) as exc:
         print(f"raftops guard: {exc}", file=sys.stderr)
         return 2
-    etcd = Etcd(config.etcd_endpoints, tls=config.etcd_tls.as_dict() if config.etcd_tls.configured else None)
+    etcd_cluster = ClusterMembers.connect(
+        config.etcd_endpoints, tls=config.etcd_tls.as_dict() if config.etcd_tls.configured else None
+    )
     try:
         found = check_before_start(
             args.etcd_data_dir,
             read_record(config.data_dir),
-            lambda cluster_id: peer_view(etcd, config.etcd_endpoints[1:], cluster_id),
+            lambda cluster_id: peer_view(etcd_cluster, config.etcd_endpoints[1:], cluster_id),
             _peer_address(config),
         )
     except GuardError as exc:
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"raftops guard: refusing to start etcd: cannot read {args.etcd_data_dir}: {exc}", file=sys.stderr)
         return 1
     finally:
-        etcd.close()
+        etcd_cluster.close()
     print(f"raftops guard: {found}")
     return 0
 

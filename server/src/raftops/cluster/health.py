@@ -25,9 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import godur
-from ..store.etcd import Etcd, Member, MemberStatus
-from ..store.gateway import EtcdError
-from ..store.registrations import Registrations
+from ..store.members import ClusterMembers, EtcdError, Member, MemberStatus
 from ..store.state import StateStore
 from . import autopilot_settings
 from .autopilot_settings import AutopilotSettings
@@ -268,7 +266,7 @@ class HealthPoller:
 
     def __init__(
         self,
-        etcd: Etcd,
+        cluster: ClusterMembers,
         state: StateStore,
         *,
         interval: float = POLL_INTERVAL,
@@ -276,7 +274,7 @@ class HealthPoller:
         meta_interval: float = META_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.etcd = etcd
+        self.cluster = cluster
         self.state = state
         self.interval = interval
         self.timeout = timeout
@@ -328,7 +326,7 @@ class HealthPoller:
         started = self.clock()
         wall = time.time()
         try:
-            _, members = self.etcd.members()
+            _, members = self.cluster.members()
             self._members = members
         except EtcdError as exc:
             log.debug("member list failed, keeping the last one: %s", exc)
@@ -338,7 +336,7 @@ class HealthPoller:
         for member_id in set(self._polls) - known:
             del self._polls[member_id]
         futures = {
-            m.id: self._pool.submit(self.etcd.status, m.client_urls[0], timeout=self.timeout)
+            m.id: self._pool.submit(self.cluster.status, m.client_urls[0], timeout=self.timeout)
             for m in members
             if m.client_urls
         }
@@ -375,7 +373,7 @@ class HealthPoller:
 
     def _refresh_meta(self, now: float) -> None:
         try:
-            registrations = Registrations(self.etcd)
+            registrations = self.cluster.registrations
             alive = registrations.alive()
             # Two registrations can name one member (a server re-installed with a new data dir): the live
             # one wins, then the newest.

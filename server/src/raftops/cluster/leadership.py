@@ -11,8 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ..store.etcd import Etcd, Member
-from ..store.gateway import EtcdError
+from ..store.members import ClusterMembers, EtcdError, Member
 
 ATTEMPTS = 3  # as Nomad's leadershipTransferToServer
 MOVE_TIMEOUT = 5.0
@@ -35,25 +34,25 @@ class Transfer:
     noop: bool
 
 
-def current_leader(etcd: Etcd, members: list[Member]) -> Member:
-    status = etcd.status()
+def current_leader(cluster: ClusterMembers, members: list[Member]) -> Member:
+    status = cluster.status()
     if not status.leader:
         raise NoLeader("No cluster leader")
     for m in members:
         if m.id == status.leader:
             return m
     # The answering member knows a leader our member list does not have yet: list again.
-    _, fresh = etcd.members()
+    _, fresh = cluster.members()
     for m in fresh:
         if m.id == status.leader:
             return m
     raise NoLeader("No cluster leader")
 
 
-def transfer(etcd: Etcd, target: Member, *, observe_timeout: float = OBSERVE_TIMEOUT) -> Transfer:
+def transfer(cluster: ClusterMembers, target: Member, *, observe_timeout: float = OBSERVE_TIMEOUT) -> Transfer:
     """Make ``target`` the leader and return once the members report it (bounded)."""
-    _, members = etcd.members()
-    leader = current_leader(etcd, members)
+    _, members = cluster.members()
+    leader = current_leader(cluster, members)
     if leader.id == target.id:
         return Transfer(leader, target, noop=True)
     first_leader = leader
@@ -65,26 +64,26 @@ def transfer(etcd: Etcd, target: Member, *, observe_timeout: float = OBSERVE_TIM
             last_error = f"the leader {leader.name or leader.id} has no client URL"
         else:
             try:
-                etcd.move_leader(leader.client_urls[0], target.id, timeout=MOVE_TIMEOUT)
+                cluster.move_leader(leader.client_urls[0], target.id, timeout=MOVE_TIMEOUT)
                 break
             except EtcdError as exc:
                 last_error = str(exc)
         time.sleep(0.1)
-        leader = current_leader(etcd, members)
+        leader = current_leader(cluster, members)
     else:
         raise TransferError(f"failed to transfer leadership in {ATTEMPTS} attempts. last error: {last_error}")
-    wait_for_leader(etcd, members, target, timeout=observe_timeout)
+    wait_for_leader(cluster, members, target, timeout=observe_timeout)
     return Transfer(first_leader, target, noop=False)
 
 
-def leader_views(members: list[Member], etcd: Etcd) -> dict[int, int | None]:
+def leader_views(members: list[Member], cluster: ClusterMembers) -> dict[int, int | None]:
     """Which leader each member reports (None when it did not answer), asked in parallel."""
     reachable = [m for m in members if m.client_urls]
     views: dict[int, int | None] = {m.id: None for m in members}
     if not reachable:
         return views
     with ThreadPoolExecutor(max_workers=len(reachable)) as pool:
-        futures = {m.id: pool.submit(etcd.status, m.client_urls[0], timeout=STATUS_TIMEOUT) for m in reachable}
+        futures = {m.id: pool.submit(cluster.status, m.client_urls[0], timeout=STATUS_TIMEOUT) for m in reachable}
         for member_id, future in futures.items():
             try:
                 views[member_id] = future.result().leader
@@ -93,12 +92,12 @@ def leader_views(members: list[Member], etcd: Etcd) -> dict[int, int | None]:
     return views
 
 
-def wait_for_leader(etcd: Etcd, members: list[Member], target: Member, *, timeout: float) -> None:
+def wait_for_leader(cluster: ClusterMembers, members: list[Member], target: Member, *, timeout: float) -> None:
     """Until every member that answers reports ``target`` as leader, and the target itself does."""
     deadline = time.monotonic() + timeout
     names = {m.id: m.peer_address or f"{m.id:x}" for m in members}
     while True:
-        views = leader_views(members, etcd)
+        views = leader_views(members, cluster)
         answered = {k: v for k, v in views.items() if v is not None}
         if answered.get(target.id) == target.id and all(v == target.id for v in answered.values()):
             return

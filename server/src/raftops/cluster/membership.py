@@ -16,9 +16,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..store.etcd import Etcd, Member
-from ..store.gateway import GRPC_NOT_FOUND, EtcdError
-from ..store.registrations import Registrations
+from ..store.members import ClusterMembers, EtcdError, Member, member_not_found
 from . import leadership
 
 log = logging.getLogger(__name__)
@@ -56,9 +54,9 @@ def _retry_reconfig(action, what: str, retry_for: float) -> None:
             delay = min(delay * 2, 2.0)
 
 
-def remove_member(etcd: Etcd, member: Member, *, retry_for: float = RECONFIG_RETRY_SECONDS) -> None:
+def remove_member(cluster: ClusterMembers, member: Member, *, retry_for: float = RECONFIG_RETRY_SECONDS) -> None:
     """Remove one member; when it leads, hand leadership to the best other voter first."""
-    _, members = etcd.members()
+    _, members = cluster.members()
     if not any(m.id == member.id for m in members):
         return  # already gone (a retried request whose first answer was lost)
     voters = [m for m in members if not m.is_learner]
@@ -67,38 +65,38 @@ def remove_member(etcd: Etcd, member: Member, *, retry_for: float = RECONFIG_RET
             f"need at least one voter in configuration: removing {member.peer_address} would leave none", 500
         )
     try:
-        leader = leadership.current_leader(etcd, members)
+        leader = leadership.current_leader(cluster, members)
     except leadership.NoLeader:
         leader = None
     if leader is not None and leader.id == member.id:
-        successor = _successor(etcd, [v for v in voters if v.id != member.id])
+        successor = _successor(cluster, [v for v in voters if v.id != member.id])
         if successor is not None:
             try:
-                leadership.transfer(etcd, successor)
+                leadership.transfer(cluster, successor)
             except (leadership.TransferError, leadership.NoLeader, EtcdError) as exc:
                 # Removing the leader still works, only with a longer write pause.
                 log.warning("could not hand leadership to %s before removing the leader: %s", successor.name, exc)
 
     def action() -> None:
         try:
-            etcd.member_remove(member.id)
+            cluster.remove(member.id)
         except EtcdError as exc:
-            if exc.code == GRPC_NOT_FOUND or "member not found" in exc.message:
+            if member_not_found(exc):
                 return  # a lost answer to an earlier attempt: it was applied
             raise
 
     _retry_reconfig(action, f"removing member {member.id:x}", retry_for)
-    delete_registrations(etcd, member.id)
+    delete_registrations(cluster, member.id)
 
 
-def _successor(etcd: Etcd, voters: list[Member]) -> Member | None:
+def _successor(cluster: ClusterMembers, voters: list[Member]) -> Member | None:
     """The reachable voter with the highest applied index: the one that can lead soonest."""
     best: tuple[int, Member] | None = None
     for m in voters:
         if not m.client_urls:
             continue
         try:
-            st = etcd.status(m.client_urls[0], timeout=0.5)
+            st = cluster.status(m.client_urls[0], timeout=0.5)
         except EtcdError:
             continue
         if best is None or st.raft_applied_index > best[0]:
@@ -106,9 +104,9 @@ def _successor(etcd: Etcd, voters: list[Member]) -> Member | None:
     return best[1] if best else None
 
 
-def delete_registrations(etcd: Etcd, member_id: int) -> int:
+def delete_registrations(cluster: ClusterMembers, member_id: int) -> int:
     """Delete the registrations of servers that sat beside ``member_id``, in one txn guarded by their revisions."""
-    deleted = Registrations(etcd).delete_of_member(member_id)
+    deleted = cluster.registrations.delete_of_member(member_id)
     if deleted is None:
         log.info("a registration of member %x changed while it was being deleted; leaving it", member_id)
         return 0
@@ -132,14 +130,16 @@ def validate_peer_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def add_learner(etcd: Etcd, name: str, peer_url: str, *, retry_for: float = RECONFIG_RETRY_SECONDS) -> JoinResult:
+def add_learner(
+    cluster: ClusterMembers, name: str, peer_url: str, *, retry_for: float = RECONFIG_RETRY_SECONDS
+) -> JoinResult:
     """Add a new member as a learner (or find the one a previous join added) and build its --initial-cluster."""
     if not NAME_RE.fullmatch(name or ""):
         raise MembershipError(
             f"member name {name!r} must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", 400
         )
     peer_url = validate_peer_url(peer_url)
-    _, members = etcd.members()
+    _, members = cluster.members()
     created = False
     existing = next((m for m in members if peer_url in m.peer_urls), None)
     if existing is not None:
@@ -153,7 +153,7 @@ def add_learner(etcd: Etcd, name: str, peer_url: str, *, retry_for: float = RECO
         added: list[Member] = []
 
         def action() -> None:
-            added.append(etcd.member_add([peer_url], learner=True))
+            added.append(cluster.add_learner([peer_url]))
 
         try:
             _retry_reconfig(action, f"adding learner {name}", retry_for)
@@ -162,7 +162,7 @@ def add_learner(etcd: Etcd, name: str, peer_url: str, *, retry_for: float = RECO
             raise MembershipError(f"etcd refused to add {peer_url} as a learner: {exc.message}", status) from exc
         member = added[0]
         created = True
-        _, members = etcd.members()
+        _, members = cluster.members()
         if not any(m.id == member.id for m in members):
             members.append(member)
     return JoinResult(member, name, initial_cluster(members, member, name), created)

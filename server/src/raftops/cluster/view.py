@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store.etcd import Etcd, Member, MemberStatus
-from ..store.gateway import EtcdError
-from ..store.registrations import Registrations
+from ..store.members import ClusterMembers, EtcdError, Member, MemberStatus
 from .leadership import NoLeader
 
 
@@ -52,34 +50,34 @@ def fmt_member_id(member_id: int) -> str:
     return f"{member_id:x}"
 
 
-def leader_status(etcd: Etcd) -> MemberStatus:
+def leader_status(cluster: ClusterMembers) -> MemberStatus:
     """Status from any reachable member, which names the current leader (0 during an election)."""
-    return etcd.status()
+    return cluster.status()
 
 
-def registrations(etcd: Etcd, *, serializable: bool = False) -> dict[int, dict]:
+def registrations(cluster: ClusterMembers, *, serializable: bool = False) -> dict[int, dict]:
     """Server registrations keyed by etcd member ID (``serializable``: this member's local view)."""
     # The newest registration of a member wins (a server re-installed with a new ID); a malformed one
     # never hides the member itself.
-    return Registrations(etcd).by_member(serializable=serializable)
+    return cluster.registrations.by_member(serializable=serializable)
 
 
-def servers(etcd: Etcd, *, stale: bool = False) -> tuple[int, int, list[Server]]:
+def servers(cluster: ClusterMembers, *, stale: bool = False) -> tuple[int, int, list[Server]]:
     """(leader member ID, raft index, every raft peer) from the member list and the registrations.
 
     Without a leader this raises leadership.NoLeader, unless ``stale``: then the member's local view
     answers (leader 0). The member list is served from the member's local view in etcd 3.4, so it
     works without a leader.
     """
-    _, members = etcd.members()
+    _, members = cluster.members()
     try:
-        status = leader_status(etcd)
+        status = leader_status(cluster)
         leader, index = status.leader, status.raft_index
     except EtcdError:
         leader, index = 0, 0
     if not leader and not stale:
         raise NoLeader("No cluster leader")
-    regs = registrations(etcd, serializable=stale)
+    regs = registrations(cluster, serializable=stale)
     out = []
     for m in sorted(members, key=lambda m: m.peer_address):
         reg = regs.get(m.id, {})
@@ -95,12 +93,12 @@ def servers(etcd: Etcd, *, stale: bool = False) -> tuple[int, int, list[Server]]
     return leader, index, out
 
 
-def leader_address(etcd: Etcd) -> str:
+def leader_address(cluster: ClusterMembers) -> str:
     """host:port of the leader's raft (etcd peer) address, or "" when there is no leader."""
-    leader = leader_status(etcd).leader
+    leader = leader_status(cluster).leader
     if not leader:
         return ""
-    _, members = etcd.members()
+    _, members = cluster.members()
     for m in members:
         if m.id == leader:
             return m.peer_address

@@ -30,9 +30,10 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from .etcd import MAX_TXN_OPS, cmp_create, cmp_mod, cmp_value, op_delete, op_get, op_put
+from .etcd import MAX_TXN_OPS
 from .gateway import EtcdError, prefix_end
 from .keys import CLUSTER, DATA, POINTER, TOUCHED
+from .txn import cmp_create, cmp_mod, cmp_value, op_delete, op_get, op_put
 
 if TYPE_CHECKING:  # state.py calls this module; it only reads a StateStore
     from .state import StateStore

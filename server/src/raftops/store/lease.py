@@ -10,8 +10,10 @@ import logging
 import threading
 from collections.abc import Callable
 
-from .etcd import Etcd, cmp_create, cmp_value, op_get, op_put
+from .etcd import Etcd
 from .gateway import EtcdError
+from .keys import ELECTIONS
+from .txn import cmp_create, cmp_value, op_get, op_put
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,11 @@ class Election:
         return kv.value if kv else None
 
     def resign(self) -> None:
-        from .etcd import op_delete
+        from .txn import op_delete
 
         self.etcd.txn([cmp_value(self.key, self.identity)], [op_delete(self.key)], retry=True)
+
+
+def cluster_duties_election(etcd: Etcd, identity: bytes) -> Election:
+    """The election of the agent that runs the once-per-cluster duties (one key for the whole cluster)."""
+    return Election(etcd, ELECTIONS + b"cluster-duties", identity)

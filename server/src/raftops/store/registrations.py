@@ -16,8 +16,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .etcd import Etcd, KeyValue, cmp_mod, op_delete
+from .etcd import Etcd, KeyValue
 from .keys import ALIVE, SERVERS
+from .txn import cmp_mod, op_delete
 
 log = logging.getLogger(__name__)
 

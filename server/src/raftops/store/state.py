@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import generations
-from .etcd import Etcd, KeyValue, cmp_create, cmp_mod, op_delete, op_get, op_put
+from .etcd import Etcd, KeyValue
 from .gateway import EtcdError, prefix_end
 from .keys import ALIVE, CLUSTER, DATA, ELECTIONS, EPHEMERAL, POINTER, ROOT, SCHEMA_VERSION, SERVERS, TOUCHED  # noqa: F401 - re-exported
+from .txn import cmp_create, cmp_mod, op_delete, op_get, op_put
 
 _MAX_POINTER_RETRIES = 5
 _PAGE_TIMEOUT = 30.0  # one snapshot page can take seconds to marshal on a busy member
@@ -301,6 +302,10 @@ class StateStore:
     def etcd_revision(self) -> int:
         """etcd's current revision (the header of a one-key read): what a write that did nothing reports."""
         return self.etcd.range(POINTER).revision
+
+    def head(self) -> tuple[int, str]:
+        """(state revision, current generation name) in one read (see :func:`state_head`)."""
+        return state_head(self.etcd)
 
     def state_revision(self) -> int:
         """The revision of the last write to the replicated state (deletes included).

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .etcd import KeyValue, TxnResult, cmp_create, cmp_mod, op_delete, op_get, op_put
+from .etcd import KeyValue, TxnResult
 from .state import POINTER, TOUCHED, Generation, Item, StateError, StateStore, _index_compare
+from .txn import cmp_create, cmp_mod, op_delete, op_get, op_put
 
 CTIME = "ctime/"
 MAX_REVISION = (1 << 63) - 1  # etcd revisions are int64; a larger CAS index cannot be sent in a compare
