@@ -9,16 +9,19 @@ into its upstream's wire format and nothing else:
 - ``api/opensearch.py`` answers an :class:`UpstreamError` as OpenSearch's ``BytesRestResponse`` JSON, and any
   other :class:`DomainError` as a ``security_exception`` (403) or a ``status_exception``;
 - ``api/variables.py`` answers a :class:`CASConflict` as Nomad's 409 with the current variable as the body;
-- ``api/snapshot.py`` answers an :class:`InvalidArchive` as Nomad's restore does (500, or 400 for a bad
-  ``Digest``), and ``backup/api.py`` answers the sidecar's :class:`Unauthenticated`, :class:`PermissionDenied`
-  and :class:`Unavailable` as Go's ``http.Error`` (plus ``WWW-Authenticate`` on a 401).
+- ``api/snapshot.py`` answers an :class:`InvalidArchive` and a :class:`RestoreFailed` as Nomad's restore
+  does (500 ``failed to restore from snapshot: <reason>``, or 400 for a bad ``Digest``); the SM API
+  (``sm/snapshots.py``) raises its own ``snapshot_restore_exception`` for them;
+- ``backup/api.py`` answers the sidecar's :class:`Unauthenticated`, :class:`PermissionDenied` and
+  :class:`Unavailable` as Go's ``http.Error`` (plus ``WWW-Authenticate`` on a 401).
 
 The categories (:class:`Invalid`, :class:`Unauthenticated`, :class:`PermissionDenied`, :class:`NotFound`,
-:class:`Conflict`, :class:`Unavailable`) carry their status; :class:`CASConflict` and :class:`InvalidArchive`
-refine two of them with what their API needs. :class:`UpstreamError` is for the domains that reproduce an
-upstream's own exception names (the OpenSearch snapshot-management plugin's ``illegal_argument_exception``,
-``version_conflict_engine_exception``, ...): the name, the status and the reason are part of the behaviour
-that the domain reproduces, so the domain picks them and the API only renders them.
+:class:`Conflict`, :class:`Unavailable`) carry their status; :class:`CASConflict`, :class:`InvalidArchive`
+and :class:`RestoreFailed` are the ones an API needs to tell apart. :class:`UpstreamError` is for the
+domains that reproduce an upstream's own exception names (the OpenSearch snapshot-management plugin's
+``illegal_argument_exception``, ``version_conflict_engine_exception``, ...): the name, the status and the
+reason are part of the behaviour that the domain reproduces, so the domain picks them and the API only
+renders them.
 """
 
 from __future__ import annotations
@@ -94,6 +97,12 @@ class InvalidArchive(Invalid):
     its upstream answers (Nomad's restore: 500 ``failed to restore from snapshot: <reason>``)."""
 
 
+class RestoreFailed(DomainError):
+    """A restore of the state failed and left the state as it was (raftops.snapshot.service.restore): a 500."""
+
+    status = 500
+
+
 class Unavailable(DomainError):
     """The cluster cannot answer now (no leader, no lease yet): a 503."""
 
@@ -151,6 +160,7 @@ __all__ = [
     "InvalidArchive",
     "NotFound",
     "PermissionDenied",
+    "RestoreFailed",
     "Unauthenticated",
     "Unavailable",
     "UpstreamError",

@@ -9,8 +9,8 @@ docs/api/snapshot.md):
 * PUT/POST verify the whole archive before touching anything; any failure is 500
   ``failed to restore from snapshot: <reason>``, a broken request stream 400
   ``failed to read stream: <reason>``; success is 200 with an empty body. The snapshot domain
-  (raftops.snapshot) raises raftops.errors.InvalidArchive for a bad archive or Digest, and the
-  store's errors for a failed restore; this module alone picks their statuses and texts.
+  (raftops.snapshot) raises raftops.errors.InvalidArchive for a bad archive or Digest and
+  RestoreFailed for a failed restore; this module alone picks their statuses and texts.
 * Both need a management token. Nomad 2.0 also lets operator:write (or the ``snapshot-save``
   capability) save; raftops does not, because a snapshot holds every ACL token secret and would
   turn operator:write into management (docs/api/snapshot.md).
@@ -27,11 +27,9 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from .. import acl
-from ..errors import InvalidArchive
+from ..errors import InvalidArchive, RestoreFailed
 from ..snapshot import archive, service
 from ..store.gateway import EtcdError
-from ..store.generations import RestoreError
-from ..store.state import StateError
 from .context import WithState, bind
 from .http import App
 from .nomad import NomadError, nomad_handler, text
@@ -117,8 +115,8 @@ def restore(request: Request, ctx: WithState) -> Response:
             service.restore(ctx.state, verified)
         except EtcdError as exc:
             raise NomadError(500, "No cluster leader" if exc.unavailable else RESTORE_FAILED + str(exc)) from None
-        except (RestoreError, StateError) as exc:
-            raise NomadError(500, RESTORE_FAILED + str(exc)) from None
+        except RestoreFailed as exc:
+            raise NomadError(500, RESTORE_FAILED + exc.message) from None
     return text("", 200)
 
 

@@ -27,14 +27,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import __version__
-from ..errors import UpstreamError
+from ..errors import RestoreFailed, UpstreamError
 from ..repository import Repository, RepositoryError
 from ..repository.base import BlobNotFound
 from ..snapshot import archive, service
 from ..store.etcd import EtcdError
-from ..store.generations import RestoreError, RestoreResult
+from ..store.generations import RestoreResult
 from ..store.sm import RunningSnapshots
-from ..store.state import StateError
 from . import names
 from .clock import Clock
 from .host import SMHost
@@ -404,5 +403,5 @@ class Snapshots:
         with verified:
             try:
                 return service.restore(self.agent.state, verified)
-            except (RestoreError, StateError) as exc:
+            except RestoreFailed as exc:
                 raise UpstreamError(500, "snapshot_restore_exception", reason + str(exc)) from None

@@ -17,11 +17,12 @@ from typing import Any, Protocol, TypeVar
 
 from .. import __version__
 from ..cluster import view
+from ..errors import RestoreFailed
 from ..store.etcd import Etcd
 from ..store.gateway import EtcdError
-from ..store.generations import RestoreResult
+from ..store.generations import RestoreError, RestoreResult
 from ..store.registrations import Registrations
-from ..store.state import TOUCHED, StateStore
+from ..store.state import TOUCHED, StateError, StateStore
 from . import archive
 
 log = logging.getLogger(__name__)
@@ -147,9 +148,13 @@ def save(
 
 
 def restore(state: StateStore, verified: archive.VerifiedArchive) -> RestoreResult:
-    """Replace the state by a verified archive's; raises RestoreError/EtcdError with the state unchanged."""
+    """Replace the state by a verified archive's. With the state unchanged, raises raftops.errors.RestoreFailed
+    (the reason why), or the store's EtcdError when etcd could not be reached (the API families map it)."""
     started = time.monotonic()
-    result = state.restore(verified.records())
+    try:
+        result = state.restore(verified.records())
+    except (RestoreError, StateError) as exc:
+        raise RestoreFailed(str(exc)) from exc
     log.info(
         "restored snapshot %s: %d items in %d txns into generation %s (was %s) at index %d in %.2fs",
         verified.meta.get("ID"),
