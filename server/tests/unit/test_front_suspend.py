@@ -119,3 +119,58 @@ def test_stopping_the_front_answers_suspended_requests(front) -> None:
         wait_for(lambda: app.waiting() == 1)
         server.stop()
         assert waiting.result(timeout=15).text == "timeout"
+
+
+def read_answer(sock: socket.socket, buffer: bytearray) -> tuple[bytes, bytes]:
+    """(head, body) of one answer with a Content-Length, read from ``sock`` (``buffer`` keeps the rest)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed before an answer"
+        buffer += chunk
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed in the middle of an answer"
+        rest += chunk
+    buffer[:] = rest[length:]
+    return head, rest[:length]
+
+
+def test_woken_requests_that_share_an_answer_keep_their_connections(front) -> None:
+    """A shared answer is written as bytes with a fresh state machine after it: the next request on
+    the connection (pipelined while it waited, or sent later) is served; one that asked to close closes."""
+    server, app, _ = front
+    keep = [socket.create_connection(server.address, timeout=10) for _ in range(5)]
+    for sock in keep:
+        sock.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+    piped = socket.create_connection(server.address, timeout=10)
+    piped.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+    closing = socket.create_connection(server.address, timeout=10)
+    closing.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    old = socket.create_connection(server.address, timeout=10)
+    old.sendall(b"GET /wait HTTP/1.0\r\nHost: x\r\n\r\n")
+    wait_for(lambda: app.waiting() == 8)
+    app.change()
+    try:
+        for sock in keep:
+            buffer = bytearray()
+            head, body = read_answer(sock, buffer)
+            assert head.startswith(b"HTTP/1.1 200") and body == b"changed"
+            sock.sendall(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_answer(sock, buffer)[1] == b"now"
+        buffer = bytearray()
+        assert read_answer(piped, buffer)[1] == b"changed"
+        assert read_answer(piped, buffer)[1] == b"now"
+        for sock in (closing, old):
+            buffer = bytearray()
+            head, body = read_answer(sock, buffer)
+            assert body == b"changed"
+            assert b"connection: close" in head.lower()
+            assert sock.recv(1) == b""  # and the front closed it
+    finally:
+        for sock in (*keep, piped, closing, old):
+            sock.close()
+    assert app.waiting() == 0

@@ -12,7 +12,9 @@ The order of work for a request is what keeps the front sturdy:
 Threads run handlers only; a response is written with backpressure and a stall timeout. A handler
 that waits for a change (a blocking query) raises :class:`~.wsgi.Suspend`: its thread goes back to
 the pool and the connection waits on the loop, holding no thread, until it is woken or times out;
-then the handler runs again.
+then the handler runs again. Identical requests woken by one change share one handler run
+(:class:`SharedRun`): the first runs it, the others are resumed once, with its answer, and send the
+bytes the first one's answer serialised to (one h11 serialisation for all of them).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import contextlib
 import io
 import logging
 import ssl
+from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -57,6 +60,62 @@ class _Closed(Exception):
     """The peer went away or overstayed a deadline: drop the connection without an answer."""
 
 
+# What ends a suspension (the result of the request's ``woken`` future), besides a SharedRun (a follower's
+# answer) and None (the wait ran out, or the front is stopping):
+WOKEN = "woken"  # a change woke it: run the handler again
+LEAD = "lead"  # ... and identical requests woken with it wait for this one's run (front.shared[key])
+_CLOSED = "closed"  # the peer went away while it waited
+SHARE_SECONDS = 0.1  # how long a woken request's answer serves identical requests woken after it
+_PROBE = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"
+
+
+class SharedRun:
+    """One handler run for identical woken requests (method, target, credentials): the same request gets
+    the same answer, so the first one woken runs the handler and the others, woken meanwhile or within
+    ``SHARE_SECONDS`` after, send its answer. (One woken by a later change may so get an answer that is
+    not past its index yet: a blocking query may answer early, and its client asks again.) ``answer``
+    is None when the others must run their own (the run failed, suspended again, or streams).
+    """
+
+    __slots__ = ("answer", "finished", "followers", "_wire")
+
+    def __init__(self) -> None:
+        self.followers: list[asyncio.Future] = []
+        self.finished = False
+        self.answer: tuple[Answer, list[bytes], bool] | None = None
+        self._wire: bytes | None = None
+
+    def finish(self, result: Any) -> None:
+        self.finished = True
+        if isinstance(result, tuple) and result[2]:
+            self.answer = result
+
+    def copy(self) -> tuple[Answer, list[bytes], bool]:
+        assert self.answer is not None
+        answer, chunks, done = self.answer
+        copy = Answer(answer.status, answer.reason, answer.headers, iter(()), closer=None)
+        copy.shared = self
+        return copy, chunks, done
+
+    def wire(self) -> bytes | None:
+        """The answer as h11 writes it to a keep-alive HTTP/1.1 GET (None when it cannot be written)."""
+        if self._wire is None and self.answer is not None:
+            answer, chunks, _ = self.answer
+            h = h11.Connection(h11.SERVER)
+            h.receive_data(_PROBE)
+            h.next_event()
+            h.next_event()
+            try:
+                out = [h.send(h11.Response(status_code=answer.status, headers=_headers(answer), reason=answer.reason))]
+                if answer.status not in (204, 304):
+                    out += [h.send(h11.Data(data=chunk)) for chunk in chunks]
+                out.append(h.send(h11.EndOfMessage()))
+            except h11.LocalProtocolError:
+                return None
+            self._wire = b"".join(out)
+        return self._wire
+
+
 class Connection:
     def __init__(self, front: HTTPFront, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.front = front
@@ -69,6 +128,8 @@ class Connection:
         self.h = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
         self.peer_cert: dict[str, Any] | None = None
         self.task: asyncio.Task | None = None
+        self._reading: asyncio.Task | None = None  # a read started while parked, not consumed yet
+        self._plain_get = False  # the request is a keep-alive HTTP/1.1 GET (a shared answer's bytes fit it)
 
     def _abort(self) -> None:
         self.writer.transport.abort()
@@ -98,6 +159,11 @@ class Connection:
             log.exception("HTTP connection from %s failed", self.peer[0])
         finally:
             front.table.remove(self.tracked)
+            reading = self._reading
+            if reading is not None:
+                reading.cancel()
+                if reading.done() and not reading.cancelled():
+                    reading.exception()  # retrieved: no "exception was never retrieved" for a dropped read
             self.writer.transport.abort()
 
     async def _close_gracefully(self) -> None:
@@ -114,7 +180,8 @@ class Connection:
             deadline = loop.time() + self.limits.body_timeout
             discarded = 0
             while discarded < _DISCARD_BYTES and (left := deadline - loop.time()) > 0:
-                data = await asyncio.wait_for(self.reader.read(_READ * 4), left)
+                async with asyncio.timeout(left):
+                    data = await self._read_some(_READ * 4)
                 if not data:
                     break
                 discarded += len(data)
@@ -142,6 +209,8 @@ class Connection:
             if not keep or self.front.stopping:
                 return
             self.tracked.served += 1
+            if self.h.our_state is h11.IDLE:
+                continue  # a shared answer's fast path left a fresh state machine
             try:
                 self.h.start_next_cycle()
             except h11.LocalProtocolError:
@@ -150,11 +219,20 @@ class Connection:
     # -- reading ------------------------------------------------------------------------------------
     async def _receive(self, timeout: float, phase: str) -> None:
         try:
-            data = await asyncio.wait_for(self.reader.read(_READ), timeout)
+            async with asyncio.timeout(timeout):
+                data = await self._read_some(_READ)
         except TimeoutError:
             self.front.metrics.timeout(phase)
             raise _Closed() from None
         self.h.receive_data(data)
+
+    async def _read_some(self, n: int) -> bytes:
+        """The next bytes from the peer: those of the read started while parked, if there is one."""
+        reading = self._reading
+        if reading is None:
+            return await self.reader.read(n)
+        self._reading = None
+        return await reading
 
     async def _read_head(self, first: bool) -> h11.Request | None:
         loop = asyncio.get_running_loop()
@@ -251,6 +329,7 @@ class Connection:
         )
         length, chunked = _framing(request)
         has_body = chunked or (length or 0) > 0
+        self._plain_get = request.method == b"GET" and request.http_version == b"1.1" and _keep_alive(request)
         cap, stream = front.body_policy(environ)
         head = request.method == b"HEAD"
         if has_body and length is not None and length > cap:
@@ -308,87 +387,92 @@ class Connection:
 
     async def _run_app(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
         """The app's answer, after as many suspensions (blocking queries) as it asks for."""
-        result = await self.front.run(self._call, environ)
+        front = self.front
+        result = await front.run(self._call, environ)
         while isinstance(result, Suspend):
-            timed_out = await self._park(result)
-            environ = {k: v for k, v in environ.items() if not k.startswith("werkzeug.")}
-            if timed_out or self.front.stopping:
-                environ[RESUME_NOW] = True
-            self.tracked.phase = Phase.BUSY
             key = _share_key(environ)
-            result = await self._shared_call(key, environ) if key is not None else None
-            if result is None:
-                result = await self.front.run(self._call, environ)
+            woke = await self._park(result, key)
+            self.tracked.phase = Phase.BUSY
+            if isinstance(woke, SharedRun) and woke.answer is not None and not front.stopping:
+                return woke.copy()  # a follower: the leader's answer
+            environ = {k: v for k, v in environ.items() if not k.startswith("werkzeug.")}
+            if woke is None or front.stopping:
+                environ[RESUME_NOW] = True
+            if woke is LEAD and key is not None:
+                result = await self._lead(key, environ)
+            else:
+                result = await front.run(self._call, environ)
         return result
 
-    async def _shared_call(self, key: tuple, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | None:
-        """Run a woken request's handler once for every identical request woken with it.
-
-        A thousand clients blocking on one variable are woken by one write; the same request (method,
-        target, credentials) gets the same answer, so the first one runs the handler and the others,
-        woken meanwhile or within ``_SHARE_SECONDS`` after it, send its answer. (One woken by a later
-        change may so get an answer that is not past its index yet: a blocking query may answer early,
-        and its client asks again.) None: this request must run its handler itself (the shared run
-        suspended again, or streams its answer); the first one gets its own run's result.
-        """
+    async def _lead(self, key: tuple, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | Suspend | None:
+        """Run the handler for every identical request woken with this one (their :class:`SharedRun`)."""
         front = self.front
-        running = front.shared.get(key)
-        if running is None:
-            running = front.shared[key] = asyncio.get_running_loop().create_future()
-            result: tuple[Answer, list[bytes], bool] | Suspend | None = None
-            try:
-                result = await front.run(self._call, environ)
-            finally:
-                if not running.done():
-                    running.set_result(result)  # None when the run failed: the others run their own
-                # Kept a moment: the wakes of one change can reach the loop in several batches.
-                asyncio.get_running_loop().call_later(_SHARE_SECONDS, _forget, front.shared, key, running)
-            return result
-        result = await asyncio.shield(running)
-        if result is None or isinstance(result, Suspend) or not result[2]:
-            return None
-        answer, chunks, done = result
-        return Answer(answer.status, answer.reason, answer.headers, iter(()), closer=None), chunks, done
-
-    async def _park(self, suspend: Suspend) -> bool:
-        """Wait, on the loop, until the handler's condition wakes us (False) or its time is up (True).
-
-        The peer may close meanwhile: its EOF ends the wait and the connection. Bytes it sends (a
-        pipelined next request) go to h11, which keeps them for the next cycle.
-        """
-        front = self.front
-        woken = asyncio.get_running_loop().create_future()
-        if front.stopping:
-            return True
+        run = front.shared.get(key)
+        result: tuple[Answer, list[bytes], bool] | Suspend | None = None
         try:
-            disarm = suspend.arm(front.waker(woken))
+            result = await front.run(self._call, environ)
+        finally:
+            if run is not None:
+                front.finish_shared(key, run, result)  # None when the run failed: the others run their own
+        return result
+
+    async def _park(self, suspend: Suspend, key: tuple | None) -> Any:
+        """Wait, on the loop, until the handler's condition wakes us or its time is up.
+
+        Returns WOKEN, LEAD or a :class:`SharedRun` (see :meth:`HTTPFront._deliver_wakes`), or None when
+        the time is up or the front stops. The peer may close meanwhile: its EOF ends the wait and the
+        connection. Bytes it sends (a pipelined next request) go to h11, which keeps them for the next
+        cycle. The read that watches the socket is left running for the next request to use, not
+        cancelled: a thousand woken requests start no new task each.
+        """
+        front = self.front
+        loop = asyncio.get_running_loop()
+        woken = loop.create_future()
+        if front.stopping:
+            return None
+        try:
+            disarm = suspend.arm(front.waker(woken, key))
         except Exception:
             log.exception("could not wait for a change; answering now")
-            return True
+            return None
         front.parked.add(woken)
-        reading: asyncio.Task | None = None
+        timer = loop.call_later(max(suspend.timeout, 0.0), _resolve, woken, None)
+        watched = self._watch_peer(woken)
         try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + max(suspend.timeout, 0.0)
-            while not woken.done():
-                left = deadline - loop.time()
-                if left <= 0:
-                    return True
-                if reading is None:
-                    reading = asyncio.ensure_future(self.reader.read(_READ))
-                await asyncio.wait((woken, reading), timeout=left, return_when=asyncio.FIRST_COMPLETED)
-                if reading.done():
-                    data = reading.result()
-                    reading = None
-                    if not data:
-                        raise _Closed()
-                    self.h.receive_data(data)
-            return False
+            woke = await woken
+            if woke is _CLOSED:
+                raise _Closed()
+            return woke
         finally:
+            timer.cancel()
             front.parked.discard(woken)
-            if reading is not None:
-                reading.cancel()
+            if self._reading is not None:
+                self._reading.remove_done_callback(watched)
             disarm()
+
+    def _watch_peer(self, woken: asyncio.Future) -> Callable[[asyncio.Task], None]:
+        """Read from the peer while parked (on callbacks, no task resumed): data goes to h11, an EOF or
+        an error resolves ``woken`` with _CLOSED. Returns the callback, for the caller to remove."""
+
+        def arrived(reading: asyncio.Task) -> None:
+            if woken.done() or reading is not self._reading:
+                return
+            self._reading = None
+            if reading.cancelled() or reading.exception() is not None or not reading.result():
+                _resolve(woken, _CLOSED)
+                return
+            self.h.receive_data(reading.result())
+            start()
+
+        def start() -> None:
+            self._reading = asyncio.ensure_future(self.reader.read(_READ))
+            self._reading.add_done_callback(arrived)
+
+        if self._reading is None:
+            start()
+        else:
+            self._reading.add_done_callback(arrived)
+        return arrived
 
     def _call(self, environ: dict[str, Any]) -> tuple[Answer, list[bytes], bool] | Suspend | None:
         """In a worker thread: the app's answer and its first body bytes; None when it wants the body;
@@ -425,8 +509,21 @@ class Connection:
             return await self._simple(500, "internal error\n", head=head)
         answer, chunks, done = result
         close = close or self.front.stopping
+        if answer.shared is not None and self._plain_get and not close and not head:
+            wire = answer.shared.wire()
+            if wire is not None and self.h.our_state is h11.SEND_RESPONSE and self.h.their_state is h11.DONE:
+                # The bytes h11 wrote for the first of the identical requests; a fresh state machine
+                # for the next request, with whatever the peer pipelined after this one.
+                data, closed = self.h.trailing_data
+                self.h = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes)
+                if data:
+                    self.h.receive_data(data)
+                if closed:
+                    self.h.receive_data(b"")
+                await self._write(wire)
+                return True
         try:
-            headers = [*answer.headers, (b"date", _http_date())]
+            headers = _headers(answer)
             if close:
                 headers.append((b"connection", b"close"))
             out = [self.h.send(h11.Response(status_code=answer.status, headers=headers, reason=answer.reason))]
@@ -476,12 +573,18 @@ class Connection:
             await self._simple(status, f"{status} {reason}\n", head=False)
 
 
-_SHARE_SECONDS = 0.1  # how long a woken request's answer serves identical requests woken after it
+def _resolve(future: asyncio.Future, value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
-def _forget(shared: dict[tuple, asyncio.Future], key: tuple, running: asyncio.Future) -> None:
-    if shared.get(key) is running:
-        del shared[key]
+def _headers(answer: Answer) -> list[tuple[bytes, bytes]]:
+    return [*answer.headers, (b"date", _http_date())]
+
+
+def _keep_alive(request: h11.Request) -> bool:
+    """h11's own test: no ``close`` among the request's Connection tokens."""
+    return not any(name == b"connection" and b"close" in value.lower() for name, value in request.headers)
 
 
 _SHARED_HEADERS = ("HTTP_X_NOMAD_TOKEN", "HTTP_AUTHORIZATION", "HTTP_COOKIE")

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from .connection import Connection
+from .connection import LEAD, SHARE_SECONDS, WOKEN, Connection, SharedRun
 from .limits import ConnectionTable, FrontLimits
 from .wsgi import WSGIApp
 
@@ -170,8 +170,8 @@ class HTTPFront:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task] = set()
         self.parked: set[asyncio.Future] = set()  # requests suspended by their handler (blocking queries)
-        self.shared: dict[tuple, asyncio.Future] = {}  # woken requests whose one handler run others share
-        self._wakes: list[asyncio.Future] = []
+        self.shared: dict[tuple, SharedRun] = {}  # woken requests whose one handler run others share
+        self._wakes: list[tuple[asyncio.Future, tuple | None]] = []
         self._wakes_lock = threading.Lock()
 
     # -- running -------------------------------------------------------------------------------------
@@ -242,17 +242,19 @@ class HTTPFront:
                 return policy
         return self.limits.max_body_bytes, False
 
-    def waker(self, woken: asyncio.Future) -> Callable[[], None]:
+    def waker(self, woken: asyncio.Future, key: tuple | None = None) -> Callable[[], None]:
         """A thread-safe function that resolves ``woken`` on the loop.
 
         Wakes are batched: a thousand suspended requests woken by one change cost one call into the
-        loop, not a thousand.
+        loop, not a thousand. ``key`` names what makes identical requests identical (see
+        :class:`SharedRun`); None: this request runs its handler on its own.
         """
+        entry = (woken, key)
 
         def wake() -> None:
             with self._wakes_lock:
                 first = not self._wakes
-                self._wakes.append(woken)
+                self._wakes.append(entry)
             if first:
                 with contextlib.suppress(RuntimeError):  # RuntimeError: the loop is closed, the front stopped
                     self._loop.call_soon_threadsafe(self._deliver_wakes)
@@ -260,11 +262,41 @@ class HTTPFront:
         return wake
 
     def _deliver_wakes(self) -> None:
+        """Resolve the woken requests: the first of each identical group leads, the others follow it.
+
+        A follower is not resumed until its leader's answer is there (then once, with the answer), so a
+        thousand woken requests cost the loop nothing while the one handler run reads the state.
+        """
         with self._wakes_lock:
             wakes, self._wakes = self._wakes, []
-        for woken in wakes:
+        for woken, key in wakes:
+            if woken.done():
+                continue
+            if key is None:
+                woken.set_result(WOKEN)
+                continue
+            run = self.shared.get(key)
+            if run is None:
+                self.shared[key] = SharedRun()
+                woken.set_result(LEAD)
+            elif run.finished:
+                woken.set_result(run)
+            else:
+                run.followers.append(woken)
+
+    def finish_shared(self, key: tuple, run: SharedRun, result: Any) -> None:
+        """The leader's run is over (``result``: its answer, a Suspend, or None when it failed): hand it
+        to every follower, and keep it ``SHARE_SECONDS`` for identical requests woken just after."""
+        run.finish(result)
+        followers, run.followers = run.followers, []
+        for woken in followers:
             if not woken.done():
-                woken.set_result(None)
+                woken.set_result(run)
+        self._loop.call_later(SHARE_SECONDS, self._forget, key, run)
+
+    def _forget(self, key: tuple, run: SharedRun) -> None:
+        if self.shared.get(key) is run:
+            del self.shared[key]
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         environ = args[0] if args and isinstance(args[0], dict) else None

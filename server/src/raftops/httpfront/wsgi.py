@@ -157,6 +157,7 @@ class Answer:
         self.headers = headers
         self._body = body
         self._closer = body if closer is ... else closer  # None: a copy of a shared answer, nothing to close
+        self.shared: Any = None  # a copy of a shared answer: its SharedRun (connection.py), whose bytes it sends
 
     @property
     def closable(self) -> bool:
