@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 from .. import gotime
 from ..errors import PermissionDenied
 from ..store import acl as aclstore
-from ..store.acl import ANONYMOUS_TOKEN, POLICY_PREFIX, SECRET_PREFIX, TOKEN_PREFIX, ACLStore, Stored, secret_hash
-from ..store.state import Condition, Item, StateStore
+from ..store.acl import ANONYMOUS_TOKEN, ACLStore, Stored, secret_hash
+from ..store.records import Record
+from ..store.state import StateStore
 
 if TYPE_CHECKING:  # a request is read for its headers and environ only: the domain knows no HTTP library
     from werkzeug.wrappers import Request
@@ -170,17 +171,15 @@ class ACLResolver:
     # -- loading ------------------------------------------------------------------------------------
     def _load(self, secret: str) -> Identity:
         if secret == "":
-            _, (policies,) = self.state.read_many([(POLICY_PREFIX, True)])
-            return self._build(secret, None, policies)
+            return self._build(secret, None, self.store.all_policies())
         digest = secret_hash(secret)
-        mapping = self.state.get(SECRET_PREFIX + digest)
+        mapping = self.store.secret_mapping(digest)
         if mapping is None:
             raise PermissionDenied(TOKEN_NOT_FOUND)
         accessor = mapping.value.decode(errors="replace")
-        _, (tokens, policies) = self.state.read_many([(TOKEN_PREFIX + accessor, False), (POLICY_PREFIX, True)])
-        if not tokens:
+        token, policies = self.store.token_with_policies(accessor)
+        if token is None:
             raise PermissionDenied(TOKEN_NOT_FOUND)
-        token = Stored.from_item(tokens[0])
         if token.doc.get("SecretHash") != digest:
             raise PermissionDenied(TOKEN_NOT_FOUND)  # a mapping that points at someone else's token
         identity = self._build(secret, token, policies)
@@ -188,35 +187,31 @@ class ACLResolver:
         return identity
 
     def _revalidate(self, secret: str, cached: Identity) -> Identity:
-        conditions = [Condition(POLICY_PREFIX + name, rev) for name, rev in cached.policy_revisions.items()]
-        reads: list[tuple[str, bool]] = [(POLICY_PREFIX, True)]
-        if not cached.anonymous:
-            digest = secret_hash(secret)
-            token_path = TOKEN_PREFIX + cached.token["AccessorID"]
-            conditions[:0] = [
-                Condition(SECRET_PREFIX + digest, cached.secret_index),
-                Condition(token_path, cached.token_index),
-            ]
-            reads[:0] = [(SECRET_PREFIX + digest, False), (token_path, False)]
-        unchanged, _, fresh = self.state.read_if_changed(conditions, reads)
+        digest = secret_hash(secret)
+        watched = (
+            None if cached.anonymous else (digest, cached.secret_index, cached.token["AccessorID"], cached.token_index)
+        )
+        unchanged, mapping, token, policies = self.store.read_if_changed(cached.policy_revisions, watched)
         if unchanged:
             return cached
         if cached.anonymous:
-            return self._build(secret, None, fresh[0])
-        mappings, tokens, policies = fresh
-        if mappings and tokens and mappings[0].value.decode(errors="replace") == cached.token["AccessorID"]:
-            token = Stored.from_item(tokens[0])
-            if token.doc.get("SecretHash") == digest:  # same secret, same token: new policies or fields
-                identity = self._build(secret, token, policies)
-                identity.secret_index = mappings[0].modify_index
-                return identity
+            return self._build(secret, None, policies)
+        if (
+            mapping is not None
+            and token is not None
+            and mapping.value.decode(errors="replace") == cached.token["AccessorID"]
+            and token.doc.get("SecretHash") == digest  # same secret, same token: new policies or fields
+        ):
+            identity = self._build(secret, token, policies)
+            identity.secret_index = mapping.modify_index
+            return identity
         # The mapping or the token is gone or points elsewhere (after a snapshot restore the same secret may
         # belong to another accessor, or to none): resolve it from scratch.
         self.forget(secret)
         return self._load(secret)
 
-    def _build(self, secret: str, token: Stored | None, policy_items: list[Item]) -> Identity:
-        by_name = {item.path[len(POLICY_PREFIX) :]: item for item in policy_items}
+    def _build(self, secret: str, token: Stored | None, policy_items: list[Record]) -> Identity:
+        by_name = {item.name: item for item in policy_items}
         if token is None:
             doc, token_index, create_index = dict(ANONYMOUS_TOKEN), 0, 0
         else:

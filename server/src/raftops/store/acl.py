@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .records import Record, records
 from .state import Condition, Item, StateStore, Write, WriteResult
 
 POLICY_PREFIX = "acl/policy/"
@@ -241,3 +242,47 @@ class ACLStore:
             ],
             read_back=BOOTSTRAP_PATH,
         )
+
+    # -- the token resolver's reads (raftops.acl.service) -------------------------------------------
+    def all_policies(self) -> list[Record]:
+        """Every policy as a record (name, value, revisions), in one read."""
+        _, (policies,) = self.state.read_many([(POLICY_PREFIX, True)])
+        return records(policies, POLICY_PREFIX)
+
+    def secret_mapping(self, digest: str) -> Record | None:
+        """The mapping of a secret's hash: its value is the accessor of the token the secret belongs to."""
+        item = self.state.get(SECRET_PREFIX + digest)
+        return Record(digest, item.value, item.create_index, item.modify_index) if item is not None else None
+
+    def token_with_policies(self, accessor: str) -> tuple[Stored | None, list[Record]]:
+        """A token and every policy, read at one revision (one request)."""
+        _, (tokens, policies) = self.state.read_many([(TOKEN_PREFIX + accessor, False), (POLICY_PREFIX, True)])
+        return (Stored.from_item(tokens[0]) if tokens else None), records(policies, POLICY_PREFIX)
+
+    def read_if_changed(
+        self, policy_revisions: dict[str, int], token: tuple[str, int, str, int] | None = None
+    ) -> tuple[bool, Record | None, Stored | None, list[Record]]:
+        """One txn: whether the named policies (name -> mod revision) and, with ``token`` = (secret hash,
+        mapping revision, accessor, token revision), the secret mapping and the token are unchanged; when
+        not, (False, mapping, token, every policy) as they are now (the token's two are None without it)."""
+        conditions = [Condition(POLICY_PREFIX + name, rev) for name, rev in policy_revisions.items()]
+        reads: list[tuple[str, bool]] = [(POLICY_PREFIX, True)]
+        if token is not None:
+            digest, secret_index, accessor, token_index = token
+            conditions[:0] = [
+                Condition(SECRET_PREFIX + digest, secret_index),
+                Condition(TOKEN_PREFIX + accessor, token_index),
+            ]
+            reads[:0] = [(SECRET_PREFIX + digest, False), (TOKEN_PREFIX + accessor, False)]
+        unchanged, _, fresh = self.state.read_if_changed(conditions, reads)
+        if unchanged:
+            return True, None, None, []
+        if token is None:
+            return False, None, None, records(fresh[0], POLICY_PREFIX)
+        mappings, tokens, policies = fresh
+        mapping = (
+            Record(token[0], mappings[0].value, mappings[0].create_index, mappings[0].modify_index)
+            if mappings
+            else None
+        )
+        return False, mapping, (Stored.from_item(tokens[0]) if tokens else None), records(policies, POLICY_PREFIX)
