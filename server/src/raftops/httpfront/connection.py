@@ -9,6 +9,10 @@ The order of work for a request is what keeps the front sturdy:
 4. only then is the body read, on the loop (no thread waits on a slow sender), within
    ``body_timeout`` and the cap, and the handler runs again with it.
 
+A body that arrived whole with the headers (a small write usually does: one segment) is already in
+memory, so nothing is waited for by reading it: the handler runs once, with it (it still checks the
+token before it reads), instead of twice with a thread hop in between.
+
 Threads run handlers only; a response is written with backpressure and a stall timeout. A handler
 that waits for a change (a blocking query) raises :class:`~.wsgi.Suspend`: its thread goes back to
 the pool and the connection waits on the loop, holding no thread, until it is woken or times out;
@@ -340,6 +344,14 @@ class Connection:
             self.h.next_event()  # the EndOfMessage of an empty body, so the connection can be reused
             return await self._respond(await self._run_app(environ), head=head)
 
+        if (
+            not stream
+            and length is not None
+            and not self.h.they_are_waiting_for_100_continue
+            and len(self.h.trailing_data[0]) >= length
+        ):
+            return await self._with_body(environ, await self._read_body(cap), cap, head)  # here already: no wait
+
         # Phase 1: the handler without its body (token checks happen here).
         environ["wsgi.input"] = BodyGate()
         if chunked:
@@ -355,15 +367,19 @@ class Connection:
         self.tracked.phase = Phase.BODY
         body = await self._read_body(cap)
         self.tracked.phase = Phase.BUSY
+        return await self._with_body(again, body, cap, head)
+
+    async def _with_body(self, environ: dict[str, Any], body: bytes | int, cap: int, head: bool) -> bool:
+        """Run the handler with its whole body (or answer the status ``_read_body`` gave instead)."""
         if isinstance(body, int):
-            front.metrics.rejected({413: "too_large", 408: "slow_body"}.get(body, "malformed"))
+            self.front.metrics.rejected({413: "too_large", 408: "slow_body"}.get(body, "malformed"))
             text = {413: f"Request body too large: the limit is {cap} bytes\n", 408: "Request body too slow\n"}
             return await self._simple(body, text.get(body, "Malformed request body\n"), head=head)
-        again["wsgi.input"] = io.BytesIO(body)
-        again["CONTENT_LENGTH"] = str(len(body))
-        again.pop("HTTP_TRANSFER_ENCODING", None)
-        again.pop("wsgi.input_terminated", None)
-        return await self._respond(await self._run_app(again), head=head)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ.pop("wsgi.input_terminated", None)
+        return await self._respond(await self._run_app(environ), head=head)
 
     async def _streamed(self, environ: dict[str, Any], cap: int, head: bool) -> bool:
         loop = asyncio.get_running_loop()
