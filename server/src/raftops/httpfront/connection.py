@@ -9,9 +9,10 @@ The order of work for a request is what keeps the front sturdy:
 4. only then is the body read, on the loop (no thread waits on a slow sender), within
    ``body_timeout`` and the cap, and the handler runs again with it.
 
-A body that arrived whole with the headers (a small write usually does: one segment) is already in
-memory, so nothing is waited for by reading it: the handler runs once, with it (it still checks the
-token before it reads), instead of twice with a thread hop in between.
+A small body that arrives whole with the headers, or within ``_BODY_GRACE`` after them (urllib3 and
+http.client send the headers and the body in two writes), is in memory before any handler runs: the
+handler runs once, with it (it still checks the token before it reads), instead of twice with a
+thread hop in between. A body that is not there by then takes the two phases above.
 
 Threads run handlers only; a response is written with backpressure and a stall timeout. A handler
 that waits for a change (a blocking query) raises :class:`~.wsgi.Suspend`: its thread goes back to
@@ -56,6 +57,8 @@ log = logging.getLogger("raftops.http.front")
 
 _READ = 65536
 _CLOSE_SECONDS = 1.0
+_SMALL_BODY = 65536  # a body up to this size may be waited for, briefly, before the handler runs
+_BODY_GRACE = 0.002  # how long: a client's second write (its body) follows its headers within this
 _DISCARD_BYTES = 1024 * 1024 * 1024  # the most of an unwanted body read (and dropped) after an early answer
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 
@@ -230,6 +233,21 @@ class Connection:
             raise _Closed() from None
         self.h.receive_data(data)
 
+    async def _arrived(self, length: int) -> bool:
+        """Is the whole body of ``length`` bytes in h11's buffer, now or within ``_BODY_GRACE``?"""
+        if len(self.h.trailing_data[0]) >= length:
+            return True
+        try:
+            async with asyncio.timeout(_BODY_GRACE):
+                while len(self.h.trailing_data[0]) < length:
+                    data = await self._read_some(_READ)  # cancelling a StreamReader read loses no bytes
+                    self.h.receive_data(data)
+                    if not data:
+                        return False
+        except TimeoutError:
+            return False
+        return True
+
     async def _read_some(self, n: int) -> bytes:
         """The next bytes from the peer: those of the read started while parked, if there is one."""
         reading = self._reading
@@ -347,10 +365,11 @@ class Connection:
         if (
             not stream
             and length is not None
+            and length <= _SMALL_BODY
             and not self.h.they_are_waiting_for_100_continue
-            and len(self.h.trailing_data[0]) >= length
+            and await self._arrived(length)
         ):
-            return await self._with_body(environ, await self._read_body(cap), cap, head)  # here already: no wait
+            return await self._with_body(environ, await self._read_body(cap), cap, head)  # in memory: no wait
 
         # Phase 1: the handler without its body (token checks happen here).
         environ["wsgi.input"] = BodyGate()
