@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 from .. import acl
 from ..errors import InvalidArchive, RestoreFailed
 from ..snapshot import archive, service
-from ..store.gateway import EtcdError
+from ..store.etcd import EtcdError
 from .context import WithState, bind
 from .http import App
 from .nomad import NomadError, nomad_handler, text

@@ -18,8 +18,7 @@ from typing import Any, Protocol, TypeVar
 from .. import __version__
 from ..cluster import view
 from ..errors import RestoreFailed
-from ..store.etcd import Etcd
-from ..store.gateway import EtcdError
+from ..store.etcd import Etcd, EtcdError
 from ..store.generations import RestoreError, RestoreResult
 from ..store.registrations import Registrations
 from ..store.state import TOUCHED, StateError, StateStore
