@@ -11,7 +11,7 @@ first, and prints the two and their ratio (gateway / gRPC: above 1 is gRPC faste
 * watch: the events of ``--events`` writes replayed by a watch from their first revision (the decode
   rate of each transport's watch stream), and one put's event on an established watch (latency).
 
-gRPC is a bench-only dependency (``pip install 'raftops[bench]'``, pinned in server/pyproject.toml).
+gRPC is a bench-only dependency (``.venv/bin/pip install -e 'server[bench]'``, pinned in server/pyproject.toml).
 
     .venv/bin/python bench/transport.py [--etcd /usr/bin/etcd] [--ops 400] [--events 5000]
 """
@@ -40,7 +40,7 @@ from raftops.store.gateway import b64, prefix_end  # noqa: E402
 try:
     import etcd3  # noqa: E402
 except ImportError:  # pragma: no cover - a bench-only dependency
-    sys.exit("bench/transport.py needs python-etcd3 (pip install 'raftops[bench]')")
+    sys.exit("bench/transport.py needs python-etcd3: .venv/bin/pip install -e 'server[bench]'")
 
 VALUE = b"v" * 64
 
